@@ -1,0 +1,7 @@
+"""Allow ``python -m kosmo_clicksend``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

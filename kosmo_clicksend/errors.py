@@ -1,0 +1,215 @@
+"""Errors raised by kosmo_clicksend.
+
+One small tree, so callers can catch as narrowly as they need::
+
+    ClickSendError                 base of everything below
+    ├── ArgumentError              arguments failed validation; nothing was sent
+    ├── UnknownFunctionError       no tool or account under that Lua path
+    ├── ConfigError                the config file or the environment is unusable
+    ├── ApiError                   ClickSend answered with an error (status, response_code, response_msg)
+    │   ├── AuthenticationError    HTTP 401
+    │   ├── RateLimitError         HTTP 429, with retry_after in seconds when ClickSend sent one
+    │   ├── InvalidResponseError   the body was not the JSON envelope ClickSend documents
+    │   └── MessagesRefusedError   HTTP 200, but ClickSend refused every message of a send
+    ├── TransportError             no answer: connect failure, timeout, broken connection (keeps its cause)
+    └── ScriptError                a Lua script failed: syntax, runtime error, time or memory limit
+
+Every message is one line that names where it happened, what failed, the value and the fix.
+No message ever contains an API key, an Authorization header or a whole response body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ApiError",
+    "ArgumentError",
+    "AuthenticationError",
+    "ClickSendError",
+    "ConfigError",
+    "InvalidResponseError",
+    "MessagesRefusedError",
+    "RateLimitError",
+    "ScriptError",
+    "TransportError",
+    "UnknownFunctionError",
+    "api_error_for_status",
+]
+
+
+class ClickSendError(Exception):
+    """Base class of every error this package raises."""
+
+
+class ArgumentError(ClickSendError):
+    """Arguments of a tool call failed validation; no request was sent.
+
+    ``problems`` holds one line per failing field, in the order of their JSON paths.
+    """
+
+    def __init__(self, tool: str, problems: list[str]) -> None:
+        self.tool = tool
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            text = f"{tool}: {self.problems[0]}"
+        else:
+            text = f"{tool}: {len(self.problems)} invalid arguments: " + " | ".join(self.problems)
+        super().__init__(text)
+
+
+class UnknownFunctionError(ClickSendError):
+    """A Lua path or CLI function name matches no tool, or names an account that is not configured."""
+
+
+class ConfigError(ClickSendError):
+    """The configuration file or the environment cannot be used as it is."""
+
+
+class ApiError(ClickSendError):
+    """ClickSend answered, but with an error.
+
+    ``status`` is the HTTP status, ``response_code`` and ``response_msg`` come from ClickSend's
+    envelope (``response_code`` can be a number on some 400 answers), ``data`` is the envelope's
+    ``data`` member, often a field-to-message map on validation errors.
+    """
+
+    def __init__(
+        self,
+        tool: str,
+        status: int,
+        response_code: str | int | None,
+        response_msg: str | None,
+        data: Any = None,
+    ) -> None:
+        self.tool = tool
+        self.status = status
+        self.response_code = response_code
+        self.response_msg = response_msg
+        self.data = data
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        code = self.response_code if self.response_code is not None else "no response_code"
+        text = f"{self.tool}: ClickSend answered HTTP {self.status} {code}"
+        if self.response_msg:
+            text += f": {self.response_msg}"
+        if isinstance(self.data, dict) and self.data and all(isinstance(v, str) for v in self.data.values()):
+            fields = "; ".join(f"{key}: {value}" for key, value in self.data.items())
+            text += f" ({fields})"
+        hint = _STATUS_HINTS.get(self.status)
+        if hint:
+            text += f"; {hint}"
+        return text
+
+
+class AuthenticationError(ApiError):
+    """HTTP 401: the username or API key is missing or wrong."""
+
+
+class RateLimitError(ApiError):
+    """HTTP 429: ClickSend's request budget is used up; ``retry_after`` is in seconds, or None."""
+
+    def __init__(
+        self,
+        tool: str,
+        status: int,
+        response_code: str | int | None,
+        response_msg: str | None,
+        data: Any = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(tool, status, response_code, response_msg, data)
+
+    def _format(self) -> str:
+        text = super()._format()
+        if self.retry_after is not None:
+            text += f" (Retry-After: {self.retry_after:g} s)"
+        return text
+
+
+class InvalidResponseError(ApiError):
+    """The body was not ClickSend's JSON envelope, for example an HTML error page from a proxy.
+
+    ``body_start`` holds the first 200 characters of the body, for the error message.
+    """
+
+    def __init__(self, tool: str, status: int, body_start: str) -> None:
+        self.body_start = body_start
+        super().__init__(tool, status, None, None)
+
+    def _format(self) -> str:
+        shown = " ".join(self.body_start.split())
+        return (
+            f"{self.tool}: ClickSend answered HTTP {self.status} with a body that is not JSON, "
+            f"starting {shown!r}; the service or a proxy in between failed, try again later"
+        )
+
+
+class MessagesRefusedError(ApiError):
+    """ClickSend answered HTTP 200 but refused every message, so nothing was sent.
+
+    ``refused`` lists ``{index, to, status, reason}`` for each message, ``index`` 1-based.
+    """
+
+    def __init__(self, tool: str, refused: list[dict[str, Any]], result: dict[str, Any]) -> None:
+        self.refused = refused
+        self.result = result
+        super().__init__(tool, 200, result.get("response_code"), result.get("response_msg"), None)
+
+    def _format(self) -> str:
+        parts = [
+            f"message {item['index']} to {item['to'] or '(no recipient)'}: {item['status']} ({item['reason']})"
+            for item in self.refused
+        ]
+        count = len(self.refused)
+        noun = "the only message" if count == 1 else f"all {count} messages"
+        return f"{self.tool}: ClickSend refused {noun}, nothing was sent: " + "; ".join(parts)
+
+
+class TransportError(ClickSendError):
+    """ClickSend could not be reached or did not answer in time; ``__cause__`` holds the httpx error.
+
+    ``sent`` is True when the request may have reached ClickSend (a read timeout, a connection
+    lost after sending), so the outcome of a send is unknown rather than failed.
+    """
+
+    def __init__(self, message: str, *, sent: bool) -> None:
+        self.sent = sent
+        super().__init__(message)
+
+
+class ScriptError(ClickSendError):
+    """A Lua script failed: it did not compile, raised an error, or hit a time or memory limit.
+
+    ``kind`` is one of ``syntax``, ``runtime``, ``time_limit``, ``memory_limit``, ``output_limit``.
+    """
+
+    def __init__(self, message: str, *, kind: str) -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
+_STATUS_HINTS = {
+    401: "check the username and API key of this account (ClickSend dashboard, API Credentials)",
+    403: "this account has no access to that resource",
+    404: "the resource or endpoint does not exist",
+    429: "too many requests; wait and try again",
+}
+
+
+def api_error_for_status(
+    tool: str,
+    status: int,
+    response_code: str | int | None,
+    response_msg: str | None,
+    data: Any = None,
+    retry_after: float | None = None,
+) -> ApiError:
+    """Build the ApiError subclass that fits an HTTP status."""
+    if status == 401:
+        return AuthenticationError(tool, status, response_code, response_msg, data)
+    if status == 429:
+        return RateLimitError(tool, status, response_code, response_msg, data, retry_after)
+    return ApiError(tool, status, response_code, response_msg, data)
