@@ -1,0 +1,167 @@
+"""Accounts and settings, read from a TOML file and the environment.
+
+The file (default ``<user config dir>/kosmo-clicksend/config.toml``; ``KOSMO_CLICKSEND_CONFIG`` or
+``--config`` name another) looks like this::
+
+    time_zone = "Australia/Sydney"    # for dates without an offset; UTC when left out
+
+    [accounts.default]
+    username = "me@example.com"
+    api_key = "..."                   # or api_key_env = "NAME_OF_AN_ENVIRONMENT_VARIABLE"
+
+    [accounts.work]
+    username = "work-api-user"
+    api_key_env = "WORK_CLICKSEND_KEY"
+
+``CLICKSEND_USERNAME`` and ``CLICKSEND_API_KEY`` define the default account and take precedence over
+``[accounts.default]``, so a one-off run can use other credentials without editing the file.
+Only the CLI calls ``load_config``; the library takes a ``Config`` and never reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .dates import resolve_time_zone
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = [
+    "SANDBOX_ACCOUNT",
+    "Account",
+    "Config",
+    "default_config_path",
+    "default_data_dir",
+    "load_config",
+]
+
+APP_NAME = "kosmo-clicksend"
+_ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Lua names the account namespace; these would hide a function or the namespace itself.
+_RESERVED_ALIASES = {"integrations", "clicksend"}
+
+
+@dataclass(frozen=True)
+class Account:
+    """Credentials of one ClickSend account. The API key never shows in ``repr``."""
+
+    alias: str
+    username: str
+    api_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the CLI read: accounts by alias, the time zone and the API base URL."""
+
+    accounts: Mapping[str, Account]
+    time_zone: str = "UTC"
+    base_url: str | None = None
+    source: Path | None = None
+
+    @property
+    def aliases(self) -> list[str]:
+        """Return the account aliases, default first."""
+        return sorted(self.accounts, key=lambda alias: (alias != "default", alias))
+
+
+# With --sandbox and no account configured, calls go to the simulator under this name.
+SANDBOX_ACCOUNT = Account(alias="default", username="sandbox", api_key="sandbox-key")
+
+
+def default_config_path() -> Path:
+    """Return the platform's config file path for kosmo-clicksend."""
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    """Return the platform's data directory for kosmo-clicksend (simulator state and similar)."""
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read accounts from the config file and the environment.
+
+    ``path`` None means ``KOSMO_CLICKSEND_CONFIG`` or the platform default; a missing default file is
+    fine (no accounts), a missing file named explicitly is a ConfigError.
+    """
+    env = os.environ if environ is None else environ
+    explicit = path is not None or bool(env.get("KOSMO_CLICKSEND_CONFIG"))
+    file_path = Path(path) if path is not None else Path(env.get("KOSMO_CLICKSEND_CONFIG") or default_config_path())
+
+    raw: dict[str, Any] = {}
+    source: Path | None = None
+    if file_path.exists():
+        try:
+            raw = tomllib.loads(file_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"config {file_path}: cannot be read: {exc}") from exc
+        source = file_path
+    elif explicit:
+        raise ConfigError(f"config {file_path}: file not found; create it or drop --config / KOSMO_CLICKSEND_CONFIG")
+
+    accounts: dict[str, Account] = {}
+    table = raw.get("accounts", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"config {file_path}: 'accounts' must be a table of [accounts.<alias>] sections")
+    for alias, entry in table.items():
+        accounts[alias] = _read_account(file_path, alias, entry, env)
+
+    env_user = env.get("CLICKSEND_USERNAME")
+    env_key = env.get("CLICKSEND_API_KEY")
+    if env_user or env_key:
+        if not (env_user and env_key):
+            missing = "CLICKSEND_API_KEY" if env_user else "CLICKSEND_USERNAME"
+            raise ConfigError(f"environment: CLICKSEND_USERNAME and CLICKSEND_API_KEY go together; set {missing} too")
+        accounts["default"] = Account("default", env_user, env_key)
+
+    time_zone = raw.get("time_zone", "UTC")
+    if not isinstance(time_zone, str):
+        raise ConfigError(f"config {file_path}: time_zone must be a string such as 'Australia/Sydney'")
+    try:
+        resolve_time_zone(time_zone)
+    except ValueError as exc:
+        raise ConfigError(f"config {file_path}: time_zone: {exc}") from exc
+
+    base_url = raw.get("base_url")
+    if base_url is not None and (not isinstance(base_url, str) or not base_url.startswith(("https://", "http://"))):
+        raise ConfigError(f"config {file_path}: base_url must be an http(s) URL such as https://rest.clicksend.com/v3")
+    return Config(accounts=accounts, time_zone=time_zone, base_url=base_url, source=source)
+
+
+def _read_account(file_path: Path, alias: str, entry: Any, env: Mapping[str, str]) -> Account:
+    where = f"config {file_path}: [accounts.{alias}]"
+    if not _ALIAS.match(alias) or alias in _RESERVED_ALIASES:
+        raise ConfigError(f"{where}: the alias must be a Lua name (letters, digits, _) and not {sorted(_RESERVED_ALIASES)}")
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: must be a table with username and api_key")
+    unknown = sorted(set(entry) - {"username", "api_key", "api_key_env"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {unknown}; use username and api_key or api_key_env")
+    username = entry.get("username")
+    if not isinstance(username, str) or not username:
+        raise ConfigError(f"{where}: username is missing; set it to the ClickSend API username")
+    if "api_key" in entry and "api_key_env" in entry:
+        raise ConfigError(f"{where}: set api_key or api_key_env, not both")
+    if "api_key_env" in entry:
+        variable = entry["api_key_env"]
+        api_key = env.get(variable, "") if isinstance(variable, str) else ""
+        if not api_key:
+            raise ConfigError(f"{where}: api_key_env names {variable!r}, which is not set in the environment")
+    else:
+        api_key = entry.get("api_key")
+        if not isinstance(api_key, str) or not api_key:
+            raise ConfigError(f"{where}: api_key is missing; set api_key or api_key_env")
+    return Account(alias, username, api_key)
