@@ -1,0 +1,27 @@
+"""Connect the Lua runtime to the ClickSend tools and the reference pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .docs import read_doc
+from .tools import ClickSendService
+
+__all__ = ["ClickSendHost"]
+
+
+class ClickSendHost:
+    """The LuaHost of a script run: tool calls go to a ClickSendService, doc pages to the renderer."""
+
+    def __init__(self, service: ClickSendService) -> None:
+        self.service = service
+
+    def call_tool(self, path: str, arguments: Any) -> tuple[str, str, dict[str, Any]]:
+        """Resolve a Lua path, run the tool and return (tool name, account, result)."""
+        target = self.service.resolve_path(path)
+        result = self.service.call(target, arguments)
+        return target.spec.name, target.account, result
+
+    def read_doc(self, page: str) -> str:
+        """Return a page of the Lua reference, listing this run's accounts."""
+        return read_doc(page, self.service.aliases)
