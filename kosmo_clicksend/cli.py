@@ -48,6 +48,13 @@ def parse_size(text: str) -> int:
     number, unit = float(match.group(1)), match.group(2).lower()
     factor = {"": 1, "k": 1024, "m": MIB, "g": 1024 * MIB}[unit]
     size = int(number * factor)
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"invalid size {text!r}; use at least 1 byte")
+    return size
+
+
+def _memory_size(text: str) -> int:
+    size = parse_size(text)
     if size < 256 * 1024:
         raise argparse.ArgumentTypeError(f"memory limit {text!r} is below 256 KiB; the sandbox needs at least that")
     return size
@@ -102,7 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-e", "--eval", dest="code", metavar="CODE", help="run this code instead of a file")
     _add_connection_options(run)
     run.add_argument("--time-limit", type=_positive_seconds, default=30.0, metavar="SECONDS", help="wall-clock limit (default 30)")
-    run.add_argument("--memory-limit", type=parse_size, default=32 * MIB, metavar="SIZE", help="Lua memory limit (default 32MiB)")
+    run.add_argument("--memory-limit", type=_memory_size, default=32 * MIB, metavar="SIZE", help="Lua memory limit (default 32MiB)")
+    run.add_argument(
+        "--output-limit", type=parse_size, default=MIB, metavar="SIZE", help="limit on captured print output (default 1MiB)"
+    )
 
     call = commands.add_parser(
         "call",
@@ -186,7 +196,7 @@ def _command_run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: Text
     code, chunk_name = _read_code(args, stdin)
     with ExitStack() as stack:
         service = _service(args, stack)
-        runner = ScriptRunner(ClickSendHost(service), Limits(time_limit=args.time_limit, memory_limit=args.memory_limit))
+        runner = ScriptRunner(ClickSendHost(service), Limits(time_limit=args.time_limit, memory_limit=args.memory_limit, output_limit=args.output_limit))
         result = runner.run(code, chunk_name=chunk_name)
     if args.json:
         _print_json(

@@ -187,7 +187,7 @@ local function sandbox_print(...)
   local line = table_concat(parts, "\t")
   output_bytes = output_bytes + #line + 1
   if output_bytes > OUTPUT_LIMIT then
-    error(OUTPUT_LIMIT_MESSAGE, 2)
+    error(OUTPUT_LIMIT_MESSAGE, 0)
   end
   local output = holder.output
   output[#output + 1] = line
