@@ -94,8 +94,10 @@ class ApiError(ClickSendError):
         text = f"{self.tool}: ClickSend answered HTTP {self.status} {code}"
         if self.response_msg:
             text += f": {self.response_msg}"
-        if isinstance(self.data, dict) and self.data and all(isinstance(v, str) for v in self.data.values()):
-            fields = "; ".join(f"{key}: {value}" for key, value in self.data.items())
+        if isinstance(self.data, dict) and self.data and all(isinstance(v, (str, list)) for v in self.data.values()):
+            fields = "; ".join(
+                f"{key}: {' '.join(map(str, value)) if isinstance(value, list) else value}" for key, value in self.data.items()
+            )
             text += f" ({fields})"
         hint = _STATUS_HINTS.get(self.status)
         if hint:
@@ -132,14 +134,18 @@ class RateLimitError(ApiError):
 class InvalidResponseError(ApiError):
     """The body was not ClickSend's JSON envelope, for example an HTML error page from a proxy.
 
-    ``body_start`` holds the first 200 characters of the body, for the error message.
+    ``body_start`` holds the first 200 characters of the body, for the error message. A JSON
+    answer that lacks a member the tool needs passes ``problem`` instead, which names it.
     """
 
-    def __init__(self, tool: str, status: int, body_start: str) -> None:
+    def __init__(self, tool: str, status: int, body_start: str, *, problem: str | None = None) -> None:
         self.body_start = body_start
+        self.problem = problem
         super().__init__(tool, status, None, None)
 
     def _format(self) -> str:
+        if self.problem:
+            return f"{self.tool}: ClickSend answered HTTP {self.status}, but {self.problem}"
         shown = " ".join(self.body_start.split())
         return (
             f"{self.tool}: ClickSend answered HTTP {self.status} with a body that is not JSON, "

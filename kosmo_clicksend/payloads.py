@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import ArgumentError
-from .specs import LETTER_FIELD_ALIASES
+from .specs import LETTER_FIELD_ALIASES, MALE_ONLY_LANGUAGES
 
 if TYPE_CHECKING:
     from .client import ClickSendClient
@@ -42,6 +42,8 @@ def message_list_body(messages: list[dict[str, Any]], item_schema: Mapping[str, 
     out = []
     for message in messages:
         item = {**defaults, **message}
+        if "voice" in defaults and "voice" not in message and item.get("lang") in MALE_ONLY_LANGUAGES:
+            item["voice"] = "male"
         for key in flags:
             if key in item:
                 item[key] = _flag(item[key])
@@ -82,14 +84,17 @@ def letter_body(args: dict[str, Any], default_return_address: int | None) -> dic
     recipients = []
     for index, recipient in enumerate(args["recipients"], start=1):
         entry: dict[str, Any] = {}
+        given_as: dict[str, str] = {}
         for key, value in recipient.items():
             target = LETTER_FIELD_ALIASES.get(key, key)
             if target in entry:
+                first, second = sorted((given_as[target], key), key=len)
                 raise ArgumentError(
                     "clicksend_send_post_letter",
-                    [f"recipients[{index}] gives both {key} and {target}; keep one of them"],
+                    [f"recipients[{index}] gives both {first} and {second}; keep one of them"],
                 )
             entry[target] = value
+            given_as[target] = key
         if "return_address_id" not in entry:
             entry["return_address_id"] = default_return_address
         entry["address_country"] = str(entry["address_country"]).upper()

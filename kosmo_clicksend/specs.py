@@ -28,6 +28,9 @@ VOICE_LANGUAGES = (
     "es-us", "fr-ca", "fr-fr", "is-is", "it-it", "nb-no", "nl-nl", "pl-pl", "pt-br", "pt-pt",
     "ro-ro", "ru-ru", "sv-se", "tr-tr",
 )
+# Languages ClickSend offers in one voice only; the others have both.
+FEMALE_ONLY_LANGUAGES = ("en-in", "fr-ca", "nb-no", "ro-ro", "sv-se", "tr-tr")
+MALE_ONLY_LANGUAGES = ("pt-pt",)
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,10 @@ _VOICE_MESSAGE = _object(
             "type": "string",
             "enum": ["female", "male"],
             "default": "female",
-            "description": "Voice gender; ClickSend requires it, so female is sent when left out.",
+            "description": (
+                "Voice gender; ClickSend requires it, so female is sent when left out "
+                "(male for pt-pt, the one language with only a male voice)."
+            ),
             "examples": ["female"],
         },
         "lang": {
@@ -180,6 +186,13 @@ _VOICE_MESSAGE = _object(
     },
     ["body"],
     anyOf=_TO_OR_LIST,
+    allOf=[
+        {
+            "if": {"properties": {"lang": {"enum": list(genders)}}, "required": ["lang", "voice"]},
+            "then": {"properties": {"voice": {"const": voice, "description": "the only voice of this language"}}},
+        }
+        for genders, voice in ((FEMALE_ONLY_LANGUAGES, "female"), (MALE_ONLY_LANGUAGES, "male"))
+    ],
 )
 
 _EMAIL_RECIPIENT = _object(

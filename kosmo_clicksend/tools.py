@@ -202,12 +202,14 @@ class ClickSendService:
         result = client.request(spec.name, spec.method, spec.path)
         data = result.get("data")
         if not isinstance(data, dict) or "balance" not in data:
-            raise InvalidResponseError(spec.name, int(result.get("http_code") or 200), "an account without data.balance")
+            raise InvalidResponseError(spec.name, 200, "", problem="its account data has no balance")
         _redact_account(data)
         try:
             balance = float(data["balance"])
         except (TypeError, ValueError) as exc:
-            raise InvalidResponseError(spec.name, 200, f"balance {data['balance']!r}") from exc
+            raise InvalidResponseError(
+                spec.name, 200, "", problem=f"its balance {data['balance']!r} is not a number"
+            ) from exc
         result["balance"] = balance
         result["currency"] = _currency_code(data)
         return result

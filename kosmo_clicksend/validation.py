@@ -194,6 +194,8 @@ def _problems_for(error: ValidationError) -> list[tuple[list[str | int], str]]:
     if keyword == "enum":
         allowed = ", ".join(describe_value(item) for item in error.validator_value)
         return [(path, f"{where} {describe_value(instance)} is not allowed; use one of {allowed}")]
+    if keyword == "const":
+        return [(path, f"{where} {describe_value(instance)} is not allowed here; use {describe_value(error.validator_value)}{_about(schema)}")]
     if keyword == "format" and error.validator_value == "clicksend-date":
         return [(path, f"{where} {describe_value(instance)} is not a date; use {ACCEPTED_DATE_FORMS}")]
     if keyword == "minimum":
