@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     call = commands.add_parser(
         "call",
         help="call one ClickSend tool",
-        description="Call one tool with JSON arguments and print ClickSend's answer.",
+        description="Call one tool with JSON arguments and print ClickSend's response.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=_function_help(),
     )

@@ -161,7 +161,8 @@ def _read_account(file_path: Path, alias: str, entry: Any, env: Mapping[str, str
         if not api_key:
             raise ConfigError(f"{where}: api_key_env names {variable!r}, which is not set in the environment")
     else:
-        api_key = entry.get("api_key")
-        if not isinstance(api_key, str) or not api_key:
+        raw_key = entry.get("api_key")
+        if not isinstance(raw_key, str) or not raw_key:
             raise ConfigError(f"{where}: api_key is missing; set api_key or api_key_env")
+        api_key = raw_key
     return Account(alias, username, api_key)

@@ -6,7 +6,7 @@ One small tree, so callers can catch as narrowly as they need::
     ├── ArgumentError              arguments failed validation; nothing was sent
     ├── UnknownFunctionError       no tool or account under that Lua path
     ├── ConfigError                the config file or the environment is unusable
-    ├── ApiError                   ClickSend answered with an error (status, response_code, response_msg)
+    ├── ApiError                   ClickSend responded with an error (status, response_code, response_msg)
     │   ├── AuthenticationError    HTTP 401
     │   ├── RateLimitError         HTTP 429, with retry_after in seconds when ClickSend sent one
     │   ├── InvalidResponseError   the body was not the JSON envelope ClickSend documents
@@ -45,7 +45,7 @@ class ClickSendError(Exception):
 class ArgumentError(ClickSendError):
     """Arguments of a tool call failed validation; no request was sent.
 
-    ``problems`` holds one line per failing field, in the order of their JSON paths.
+    ``problems`` contains one line per failing field, in the order of their JSON paths.
     """
 
     def __init__(self, tool: str, problems: list[str]) -> None:
@@ -67,7 +67,7 @@ class ConfigError(ClickSendError):
 
 
 class ApiError(ClickSendError):
-    """ClickSend answered, but with an error.
+    """ClickSend responded with an error status.
 
     ``status`` is the HTTP status, ``response_code`` and ``response_msg`` come from ClickSend's
     envelope (``response_code`` can be a number on some 400 answers), ``data`` is the envelope's
@@ -91,7 +91,7 @@ class ApiError(ClickSendError):
 
     def _format(self) -> str:
         code = self.response_code if self.response_code is not None else "no response_code"
-        text = f"{self.tool}: ClickSend answered HTTP {self.status} {code}"
+        text = f"{self.tool}: ClickSend responded with HTTP {self.status} {code}"
         if self.response_msg:
             text += f": {self.response_msg}"
         if isinstance(self.data, dict) and self.data and all(isinstance(v, (str, list)) for v in self.data.values()):
@@ -134,7 +134,7 @@ class RateLimitError(ApiError):
 class InvalidResponseError(ApiError):
     """The body was not ClickSend's JSON envelope, for example an HTML error page from a proxy.
 
-    ``body_start`` holds the first 200 characters of the body, for the error message. A JSON
+    ``body_start`` contains the first 200 characters of the body, for the error message. A JSON
     answer that lacks a member the tool needs passes ``problem`` instead, which names it.
     """
 
@@ -145,16 +145,16 @@ class InvalidResponseError(ApiError):
 
     def _format(self) -> str:
         if self.problem:
-            return f"{self.tool}: ClickSend answered HTTP {self.status}, but {self.problem}"
+            return f"{self.tool}: ClickSend responded with HTTP {self.status}, but {self.problem}"
         shown = " ".join(self.body_start.split())
         return (
-            f"{self.tool}: ClickSend answered HTTP {self.status} with a body that is not JSON, "
+            f"{self.tool}: ClickSend responded with HTTP {self.status} and a body that is not JSON, "
             f"starting {shown!r}; the service or a proxy in between failed, try again later"
         )
 
 
 class MessagesRefusedError(ApiError):
-    """ClickSend answered HTTP 200 but refused every message, so nothing was sent.
+    """ClickSend responded with HTTP 200 but refused every message, so nothing was sent.
 
     ``refused`` lists ``{index, to, status, reason}`` for each message, ``index`` 1-based.
     """

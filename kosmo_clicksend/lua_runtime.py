@@ -38,7 +38,7 @@ _HOOK_INTERVAL = 1000
 
 
 class LuaHost(Protocol):
-    """What a script can reach outside the sandbox."""
+    """The services a script can reach outside the sandbox: tool calls and reference pages."""
 
     def call_tool(self, path: str, arguments: Any) -> tuple[str, str, dict[str, Any]]:
         """Run the tool at a Lua path; return (tool name, account, result). Raise ClickSendError on failure."""

@@ -334,7 +334,7 @@ def _currency_code(data: Mapping[str, Any]) -> str | None:
 
 
 def _refused(result: Mapping[str, Any], member: str, sent: list[dict[str, Any]], *, recipient_key: str) -> list[dict[str, Any]]:
-    """List the items of a send or price answer whose status is not SUCCESS, with 1-based indexes."""
+    """List the items of a send or price response whose status is not SUCCESS, with 1-based indexes."""
     data = result.get("data")
     items = data.get(member) if isinstance(data, dict) else None
     if not isinstance(items, list):
@@ -365,5 +365,5 @@ def _raise_if_all_refused(spec: ToolSpec, result: dict[str, Any], refused: list[
     member = "recipients" if "recipients" in data else "messages"
     items = data.get(member)
     if isinstance(items, list) and len(refused) == len(items):
-        logger.info("%s: ClickSend refused all %d items", spec.name, len(items))
+        logger.info("%s: ClickSend rejected all %d items; nothing was sent", spec.name, len(items))
         raise MessagesRefusedError(spec.name, refused, result)

@@ -1,4 +1,4 @@
--- How failures reach a script: invalid arguments, refused messages and unknown names all
+-- Failures as a script sees them. Invalid arguments, refused messages and unknown names all
 -- raise Lua errors whose message starts with the tool name, so pcall catches them.
 local cs = app.integrations.clicksend
 
