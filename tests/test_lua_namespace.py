@@ -175,7 +175,7 @@ def test_sends_appear_in_history_and_state_persists(tmp_path):
     totals = []
     for _ in range(2):
         sim = Simulator(state)
-        service = ClickSendService({"default": Account("default", "u", "k")}, transport_factory=lambda: SimulatorTransport(sim))
+        service = ClickSendService({"default": Account("default", "u", "k")}, transport_factory=lambda sim=sim: SimulatorTransport(sim))
         result = ScriptRunner(ClickSendHost(service)).run("""
         app.integrations.clicksend.sms{messages = {{to = "+61411111111", body = "persist"}}}
         return app.integrations.clicksend.get_sms_history{}.data.total

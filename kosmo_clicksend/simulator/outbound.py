@@ -18,7 +18,7 @@ from typing import Any
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, carrier
 
-from .api import Context, bad_request, parse_int, text_value
+from .api import Context, bad_request, currency_object, parse_int, price_number, text_value
 from .pricing import is_test_phone_number
 from .store import decimal_to_micros
 
@@ -321,3 +321,17 @@ def apply_credit(ctx: Context, drafts: list[Draft]) -> Decimal:
         remaining -= cost
         total += draft.price
     return total
+
+
+def send_summary(ctx: Context, drafts: list[Draft], messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Build the ``data`` of a send or price response: totals over the accepted messages, and the messages."""
+    queued = sum(1 for draft in drafts if draft.accepted)
+    total = sum((draft.price for draft in drafts if draft.accepted), Decimal("0"))
+    return {
+        "total_price": price_number(total),
+        "total_count": len(drafts),
+        "queued_count": queued,
+        "blocked_count": len(drafts) - queued,
+        "messages": messages,
+        "_currency": currency_object(ctx.account.currency),
+    }

@@ -9,13 +9,11 @@ from typing import Any
 from .api import (
     Context,
     bad_request,
-    currency_object,
     format_amount,
     history_date_bounds,
     paginate,
-    price_number,
 )
-from .outbound import Draft, apply_credit, prepare_drafts, read_messages
+from .outbound import Draft, apply_credit, prepare_drafts, read_messages, send_summary
 from .pricing import sms_parts, sms_price
 from .store import decimal_to_micros
 
@@ -112,19 +110,6 @@ def _history_record(ctx: Context, sent: dict[str, Any], draft: Draft) -> dict[st
     return record
 
 
-def _summary(ctx: Context, drafts: list[Draft], messages: list[dict[str, Any]]) -> dict[str, Any]:
-    queued = sum(1 for draft in drafts if draft.accepted)
-    total = sum((draft.price for draft in drafts if draft.accepted), Decimal("0"))
-    return {
-        "total_price": price_number(total),
-        "total_count": len(drafts),
-        "queued_count": queued,
-        "blocked_count": len(drafts) - queued,
-        "messages": messages,
-        "_currency": currency_object(ctx.account.currency),
-    }
-
-
 def sms_send(ctx: Context) -> tuple[str, Any]:
     """Queue SMS messages: charge the accepted ones and record them in history."""
     drafts = prepare_drafts(ctx, read_messages(ctx), shared_sender=True)
@@ -143,7 +128,7 @@ def sms_send(ctx: Context) -> tuple[str, Any]:
 
     ctx.store.change_balance(ctx.account.user_id, -decimal_to_micros(total))
     logger.debug("SMS send for %s: %d messages, total %s", ctx.account.username, len(drafts), total)
-    return "Messages queued for delivery.", _summary(ctx, drafts, messages)
+    return "Messages queued for delivery.", send_summary(ctx, drafts, messages)
 
 
 def sms_price_request(ctx: Context) -> tuple[str, Any]:
@@ -151,7 +136,7 @@ def sms_price_request(ctx: Context) -> tuple[str, Any]:
     drafts = prepare_drafts(ctx, read_messages(ctx), shared_sender=True)
     _price_drafts(drafts)
     messages = [_priced_message(draft, ctx.store.new_message_id()) for draft in drafts]
-    return "Here is some pricing.", _summary(ctx, drafts, messages)
+    return "Here is some pricing.", send_summary(ctx, drafts, messages)
 
 
 def delivery_status(now: int, date: int, schedule: int) -> tuple[str, str | None, str | None]:

@@ -4,20 +4,17 @@ GET /v3/voice/history and GET /v3/voice/lang."""
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from typing import Any
 
 from .api import (
     Context,
-    currency_object,
     format_amount,
     history_date_bounds,
     paginate,
     parse_flag,
-    price_number,
     text_value,
 )
-from .outbound import Draft, apply_credit, prepare_drafts, read_messages
+from .outbound import Draft, apply_credit, prepare_drafts, read_messages, send_summary
 from .pricing import voice_parts, voice_price
 from .sms import delivery_status
 from .store import decimal_to_micros
@@ -131,19 +128,6 @@ def _voice_message(ctx: Context, draft: Draft, message_id: str) -> dict[str, Any
     }
 
 
-def _summary(ctx: Context, drafts: list[Draft], messages: list[dict[str, Any]]) -> dict[str, Any]:
-    queued = sum(1 for draft in drafts if draft.accepted)
-    total = sum((draft.price for draft in drafts if draft.accepted), Decimal("0"))
-    return {
-        "total_price": price_number(total),
-        "total_count": len(drafts),
-        "queued_count": queued,
-        "blocked_count": len(drafts) - queued,
-        "messages": messages,
-        "_currency": currency_object(ctx.account.currency),
-    }
-
-
 def voice_send(ctx: Context) -> tuple[str, Any]:
     """Queue voice calls: charge the accepted ones and record them in history."""
     drafts = prepare_drafts(ctx, read_messages(ctx), shared_sender=False, check=_check_voice_message)
@@ -158,7 +142,7 @@ def voice_send(ctx: Context) -> tuple[str, Any]:
             ctx.store.add_message(ctx.account.user_id, "voice", ctx.now, message["message_id"], message)
 
     ctx.store.change_balance(ctx.account.user_id, -decimal_to_micros(total))
-    return "Messages queued for delivery.", _summary(ctx, drafts, messages)
+    return "Messages queued for delivery.", send_summary(ctx, drafts, messages)
 
 
 def voice_price_request(ctx: Context) -> tuple[str, Any]:
@@ -166,7 +150,7 @@ def voice_price_request(ctx: Context) -> tuple[str, Any]:
     drafts = prepare_drafts(ctx, read_messages(ctx), shared_sender=False, check=_check_voice_message)
     _price_drafts(drafts)
     messages = [_voice_message(ctx, draft, ctx.store.new_message_id()) for draft in drafts]
-    return "Here are your data.", _summary(ctx, drafts, messages)
+    return "Here are your data.", send_summary(ctx, drafts, messages)
 
 
 def _history_row(now: int, record: dict[str, Any]) -> dict[str, Any]:
