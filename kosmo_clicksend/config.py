@@ -4,6 +4,7 @@ The file (default ``<user config dir>/kosmo-clicksend/config.toml``; ``KOSMO_CLI
 ``--config`` name another) looks like this::
 
     time_zone = "Australia/Sydney"    # for dates without an offset; UTC when left out
+    default_country = "AU"            # for local phone numbers; else the account's own default
 
     [accounts.default]
     username = "me@example.com"
@@ -12,6 +13,7 @@ The file (default ``<user config dir>/kosmo-clicksend/config.toml``; ``KOSMO_CLI
     [accounts.work]
     username = "work-api-user"
     api_key_env = "WORK_CLICKSEND_KEY"
+    default_country = "NZ"            # overrides the top-level default_country for this account
 
 ``CLICKSEND_USERNAME`` and ``CLICKSEND_API_KEY`` define the default account and take precedence over
 ``[accounts.default]``, so a one-off run can use other credentials without editing the file.
@@ -32,6 +34,8 @@ import platformdirs
 
 from .dates import resolve_time_zone
 from .errors import ConfigError
+from .phones import is_known_region
+from .specs import REGISTRY
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -55,11 +59,16 @@ _RESERVED_ALIASES = {"integrations", "clicksend"}
 
 @dataclass(frozen=True)
 class Account:
-    """Credentials of one ClickSend account. The API key never shows in ``repr``."""
+    """Credentials of one ClickSend account. The API key never shows in ``repr``.
+
+    ``default_country`` (ISO 3166 alpha-2) reads local phone numbers; None means the account's
+    ``default_country_sms`` from GET /account.
+    """
 
     alias: str
     username: str
     api_key: str = field(repr=False)
+    default_country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,12 +121,13 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str
     elif explicit:
         raise ConfigError(f"config {file_path}: file not found; create it or drop --config / KOSMO_CLICKSEND_CONFIG")
 
+    default_country = _read_country(f"config {file_path}", raw.get("default_country"))
     accounts: dict[str, Account] = {}
     table = raw.get("accounts", {})
     if not isinstance(table, dict):
         raise ConfigError(f"config {file_path}: 'accounts' must be a table of [accounts.<alias>] sections")
     for alias, entry in table.items():
-        accounts[alias] = _read_account(file_path, alias, entry, env)
+        accounts[alias] = _read_account(file_path, alias, entry, env, default_country)
 
     env_user = env.get("CLICKSEND_USERNAME")
     env_key = env.get("CLICKSEND_API_KEY")
@@ -125,7 +135,7 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str
         if not (env_user and env_key):
             missing = "CLICKSEND_API_KEY" if env_user else "CLICKSEND_USERNAME"
             raise ConfigError(f"environment: CLICKSEND_USERNAME and CLICKSEND_API_KEY go together; set {missing} too")
-        accounts["default"] = Account("default", env_user, env_key)
+        accounts["default"] = Account("default", env_user, env_key, default_country)
 
     time_zone = raw.get("time_zone", "UTC")
     if not isinstance(time_zone, str):
@@ -141,15 +151,30 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str
     return Config(accounts=accounts, time_zone=time_zone, base_url=base_url, source=source)
 
 
-def _read_account(file_path: Path, alias: str, entry: Any, env: Mapping[str, str]) -> Account:
+def _read_country(where: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not is_known_region(value):
+        raise ConfigError(f"{where}: default_country {value!r} is not an ISO 3166 two-letter country such as 'AU'")
+    return value.upper()
+
+
+def _read_account(
+    file_path: Path, alias: str, entry: Any, env: Mapping[str, str], default_country: str | None
+) -> Account:
     where = f"config {file_path}: [accounts.{alias}]"
-    if not _ALIAS.match(alias) or alias in _RESERVED_ALIASES:
-        raise ConfigError(f"{where}: the alias must be a Lua name (letters, digits, _) and not {sorted(_RESERVED_ALIASES)}")
+    if not _ALIAS.match(alias) or alias in _RESERVED_ALIASES or REGISTRY.get(alias) is not None:
+        raise ConfigError(
+            f"{where}: the alias must be a Lua name (letters, digits, _) other than integrations, clicksend "
+            "and the function names, because Lua looks functions and accounts up in the same namespace"
+        )
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: must be a table with username and api_key")
-    unknown = sorted(set(entry) - {"username", "api_key", "api_key_env"})
+    unknown = sorted(set(entry) - {"username", "api_key", "api_key_env", "default_country"})
     if unknown:
-        raise ConfigError(f"{where}: unknown keys {unknown}; use username and api_key or api_key_env")
+        raise ConfigError(
+            f"{where}: unknown keys {', '.join(unknown)}; use username, api_key or api_key_env, and default_country"
+        )
     username = entry.get("username")
     if not isinstance(username, str) or not username:
         raise ConfigError(f"{where}: username is missing; set it to the ClickSend API username")
@@ -162,7 +187,10 @@ def _read_account(file_path: Path, alias: str, entry: Any, env: Mapping[str, str
             raise ConfigError(f"{where}: api_key_env names {variable!r}, which is not set in the environment")
     else:
         raw_key = entry.get("api_key")
-        if not isinstance(raw_key, str) or not raw_key:
+        if raw_key == "":
+            raise ConfigError(f"{where}: api_key is empty; set it to the account's API key")
+        if not isinstance(raw_key, str):
             raise ConfigError(f"{where}: api_key is missing; set api_key or api_key_env")
         api_key = raw_key
-    return Account(alias, username, api_key)
+    country = _read_country(where, entry["default_country"]) if "default_country" in entry else default_country
+    return Account(alias, username, api_key, country)

@@ -11,6 +11,7 @@ One small tree, so callers can catch as narrowly as they need::
     │   ├── RateLimitError         HTTP 429, with retry_after in seconds when ClickSend sent one
     │   ├── InvalidResponseError   the body was not the JSON envelope ClickSend documents
     │   └── MessagesRefusedError   HTTP 200, but ClickSend refused every message of a send
+    ├── BatchError                 a send split into batches failed part-way; says which messages were sent
     ├── TransportError             no answer: connect failure, timeout, broken connection (keeps its cause)
     └── ScriptError                a Lua script failed: syntax, runtime error, time or memory limit
 
@@ -26,6 +27,7 @@ __all__ = [
     "ApiError",
     "ArgumentError",
     "AuthenticationError",
+    "BatchError",
     "ClickSendError",
     "ConfigError",
     "InvalidResponseError",
@@ -48,13 +50,19 @@ class ArgumentError(ClickSendError):
     ``problems`` contains one line per failing field, in the order of their JSON paths.
     """
 
+    # Problems shown in the message; the rest are counted, so 1000 bad messages stay readable.
+    SHOWN_PROBLEMS = 10
+
     def __init__(self, tool: str, problems: list[str]) -> None:
         self.tool = tool
         self.problems = list(problems)
         if len(self.problems) == 1:
             text = f"{tool}: {self.problems[0]}"
         else:
-            text = f"{tool}: {len(self.problems)} invalid arguments: " + " | ".join(self.problems)
+            shown = self.problems[: self.SHOWN_PROBLEMS]
+            text = f"{tool}: {len(self.problems)} invalid arguments: " + " | ".join(shown)
+            if len(self.problems) > len(shown):
+                text += f" | and {len(self.problems) - len(shown)} more"
         super().__init__(text)
 
 
@@ -93,7 +101,7 @@ class ApiError(ClickSendError):
         code = self.response_code if self.response_code is not None else "no response_code"
         text = f"{self.tool}: ClickSend responded with HTTP {self.status} {code}"
         if self.response_msg:
-            text += f": {self.response_msg}"
+            text += f": {self.response_msg.rstrip('.')}"
         if isinstance(self.data, dict) and self.data and all(isinstance(v, (str, list)) for v in self.data.values()):
             fields = "; ".join(
                 f"{key}: {' '.join(map(str, value)) if isinstance(value, list) else value}" for key, value in self.data.items()
@@ -172,6 +180,20 @@ class MessagesRefusedError(ApiError):
         count = len(self.refused)
         noun = "the only message" if count == 1 else f"all {count} messages"
         return f"{self.tool}: ClickSend refused {noun}, nothing was sent: " + "; ".join(parts)
+
+
+class BatchError(ClickSendError):
+    """A send of more than 1000 messages failed after its first batch went out.
+
+    ``sent`` counts the messages of the batches that ClickSend accepted; ``result`` is their
+    merged answer. The message names the messages sent, failed or of unknown outcome, and not sent.
+    """
+
+    def __init__(self, tool: str, details: str, *, sent: int, result: dict[str, Any]) -> None:
+        self.tool = tool
+        self.sent = sent
+        self.result = result
+        super().__init__(f"{tool}: {details}")
 
 
 class TransportError(ClickSendError):

@@ -19,8 +19,12 @@ from typing import Any, Literal
 __all__ = ["ALL_SPECS", "REGISTRY", "Registry", "ToolSpec"]
 
 NAMESPACE = "clicksend"
-MAX_MESSAGES_PER_CALL = 1000
+# ClickSend takes at most 1000 messages per request; larger calls are split into such batches.
+CLICKSEND_BATCH_SIZE = 1000
+MAX_MESSAGES_PER_CALL = 10_000
 MAX_RECIPIENTS_PER_CALL = 1000
+# History rows gathered by max_records, in pages of 100.
+MAX_RECORDS = 1000
 
 # Voice languages ClickSend documents for GET /v3/voice/lang, as of its v3 docs.
 VOICE_LANGUAGES = (
@@ -44,6 +48,7 @@ class ToolSpec:
     method: str
     path: str
     parameters: Mapping[str, Any] = field(repr=False)
+    order_by_field: str | None = None
 
     @property
     def full_name(self) -> str:
@@ -97,12 +102,17 @@ def _flag(description: str) -> dict[str, Any]:
     return {"type": ["boolean", "integer"], "enum": [True, False, 0, 1], "description": description, "examples": [1]}
 
 
+# An E.164 number, or an alpha tag: 3 to 11 of [A-Za-z0-9+] with at least one non-digit.
+_SENDER_PATTERN = r"^(\+[1-9][0-9]{5,14}|(?=[A-Za-z0-9+]*[A-Za-z])[A-Za-z0-9+]{3,11})$"
 _TO = {"type": "string", "minLength": 1, "description": "Recipient phone number in E.164 form.", "examples": ["+61411111111"]}
 _SCHEDULE = {
-    "type": "integer",
-    "minimum": 0,
-    "description": "Unix seconds at which to send; leave out to send now.",
-    "examples": [1796083199],
+    "type": ["string", "integer"],
+    "format": "clicksend-date",
+    "description": (
+        "When to send: YYYY-MM-DD (start of that day), an ISO 8601 date-time, or Unix seconds, in the "
+        "configured time zone; leave out to send now."
+    ),
+    "examples": ["2026-12-24T09:00:00"],
 }
 _CUSTOM_STRING = {"type": "string", "description": "Your own reference, echoed back in results and history.", "examples": ["order-42"]}
 _SOURCE = {"type": "string", "description": "Name of your application, shown in ClickSend's history.", "examples": ["my-agent"]}
@@ -114,6 +124,8 @@ _COUNTRY = {
     "examples": ["AU"],
 }
 _TO_OR_LIST = [{"required": ["to"]}, {"required": ["list_id"]}]
+# ClickSend lets list_id silently win over to, so a message giving both is rejected instead.
+_NOT_TO_AND_LIST = {"required": ["to", "list_id"]}
 
 _SMS_MESSAGE = _object(
     {
@@ -121,8 +133,11 @@ _SMS_MESSAGE = _object(
         "body": {"type": "string", "minLength": 1, "description": "Text of the SMS.", "examples": ["Your order has shipped."]},
         "from": {
             "type": "string",
-            "minLength": 1,
-            "description": "Sender: a dedicated number or an approved alpha tag; leave out for a shared number.",
+            "pattern": _SENDER_PATTERN,
+            "description": (
+                "Sender: a dedicated number in E.164, or an approved alpha tag of 3 to 11 letters, digits or + "
+                "with at least one non-digit; leave out for a shared number."
+            ),
             "examples": ["MyShop"],
         },
         "source": _SOURCE,
@@ -132,23 +147,25 @@ _SMS_MESSAGE = _object(
         "country": _COUNTRY,
         "from_email": {
             "type": "string",
-            "minLength": 3,
+            "format": "email",
             "description": "Email address that receives replies to this SMS.",
             "examples": ["replies@example.com"],
         },
     },
     ["body"],
     anyOf=_TO_OR_LIST,
+    **{"not": _NOT_TO_AND_LIST},
 )
 
-_SMS_MESSAGES = {
-    "type": "array",
-    "minItems": 1,
-    "maxItems": MAX_MESSAGES_PER_CALL,
-    "items": _SMS_MESSAGE,
-    "description": "Messages to send. Each needs `to` (or `list_id`) and `body`.",
-    "examples": [[{"to": "+61411111111", "body": "Hello from the sandbox"}]],
-}
+def _sms_messages(purpose: str) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_MESSAGES_PER_CALL,
+        "items": _SMS_MESSAGE,
+        "description": f"Messages to {purpose}. Each needs `to` (or `list_id`) and `body`.",
+        "examples": [[{"to": "+61411111111", "body": "Hello from the sandbox"}]],
+    }
 
 _VOICE_MESSAGE = _object(
     {
@@ -186,6 +203,7 @@ _VOICE_MESSAGE = _object(
     },
     ["body"],
     anyOf=_TO_OR_LIST,
+    **{"not": _NOT_TO_AND_LIST},
     allOf=[
         {
             "if": {"properties": {"lang": {"enum": list(genders)}}, "required": ["lang", "voice"]},
@@ -197,7 +215,7 @@ _VOICE_MESSAGE = _object(
 
 _EMAIL_RECIPIENT = _object(
     {
-        "email": {"type": "string", "minLength": 3, "description": "Email address.", "examples": ["test1@test.com"]},
+        "email": {"type": "string", "format": "email", "description": "Email address.", "examples": ["test1@test.com"]},
         "name": {"type": "string", "description": "Display name.", "examples": ["Ada Example"]},
     },
     ["email"],
@@ -205,7 +223,7 @@ _EMAIL_RECIPIENT = _object(
 
 
 def _email_recipients(description: str) -> dict[str, Any]:
-    one = [{"type": "string", "minLength": 3}, _EMAIL_RECIPIENT]
+    one = [{"type": "string", "format": "email"}, _EMAIL_RECIPIENT]
     return {
         "anyOf": [
             *one,
@@ -272,8 +290,30 @@ LETTER_FIELD_ALIASES = MappingProxyType(
     }
 )
 
-_HISTORY_PAGING = {"limit": _limit(), "page": _page()}
-_HISTORY_DATES = {"date_from": _date("Start"), "date_to": _date("End")}
+_HISTORY_PAGING = {
+    "limit": _limit(),
+    "page": _page(),
+    "max_records": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_RECORDS,
+        "description": (
+            "Gather up to this many rows across pages into one list, in place of page and limit; "
+            f"at most {MAX_RECORDS}, such as 200."
+        ),
+    },
+}
+_HISTORY_DATES = {
+    "date_from": _date("Start"),
+    "date_to": _date("End"),
+    "order": {
+        "type": "string",
+        "enum": ["oldest", "newest"],
+        "default": "oldest",
+        "description": "Row order; ClickSend's own default is oldest first.",
+        "examples": ["newest"],
+    },
+}
 
 ALL_SPECS: tuple[ToolSpec, ...] = (
     ToolSpec(
@@ -296,6 +336,7 @@ ALL_SPECS: tuple[ToolSpec, ...] = (
         method="GET",
         path="/email/history",
         parameters=_object({**_HISTORY_DATES, **_HISTORY_PAGING}),
+        order_by_field="date_added",
     ),
     ToolSpec(
         name="clicksend_get_sms_history",
@@ -308,6 +349,7 @@ ALL_SPECS: tuple[ToolSpec, ...] = (
         method="GET",
         path="/sms/history",
         parameters=_object({**_HISTORY_DATES, **_HISTORY_PAGING}),
+        order_by_field="date",
     ),
     ToolSpec(
         name="clicksend_get_sms_price",
@@ -319,7 +361,7 @@ ALL_SPECS: tuple[ToolSpec, ...] = (
         operation="read",
         method="POST",
         path="/sms/price",
-        parameters=_object({"messages": _SMS_MESSAGES}, ["messages"]),
+        parameters=_object({"messages": _sms_messages("price")}, ["messages"]),
     ),
     ToolSpec(
         name="clicksend_get_voice_history",
@@ -329,6 +371,7 @@ ALL_SPECS: tuple[ToolSpec, ...] = (
         method="GET",
         path="/voice/history",
         parameters=_object({**_HISTORY_DATES, **_HISTORY_PAGING}),
+        order_by_field="date_added",
     ),
     ToolSpec(
         name="clicksend_list_contact_lists",
@@ -359,7 +402,7 @@ ALL_SPECS: tuple[ToolSpec, ...] = (
                 "body": {"type": "string", "minLength": 1, "description": "Body; HTML is allowed.", "examples": ["<p>Hi</p>"]},
                 "from_email_address": {
                     "type": "string",
-                    "minLength": 3,
+                    "format": "email",
                     "description": "A verified sender address of the account (see ClickSend's email addresses).",
                     "examples": ["sender@example.com"],
                 },
@@ -442,7 +485,7 @@ ALL_SPECS: tuple[ToolSpec, ...] = (
         operation="write",
         method="POST",
         path="/sms/send",
-        parameters=_object({"messages": _SMS_MESSAGES}, ["messages"]),
+        parameters=_object({"messages": _sms_messages("send")}, ["messages"]),
     ),
     ToolSpec(
         name="clicksend_send_voice",

@@ -10,7 +10,6 @@ messages ClickSend declined inside an HTTP 200 answer.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,17 +19,16 @@ import httpx
 from .client import DEFAULT_BASE_URL, ClickSendClient
 from .config import Account
 from .dates import resolve_time_zone, to_unix_seconds
-from .errors import ArgumentError, InvalidResponseError, MessagesRefusedError, UnknownFunctionError
-from .payloads import email_body, letter_body, message_list_body, resolve_return_address, resolve_sender
+from .errors import InvalidResponseError, MessagesRefusedError, UnknownFunctionError
+from .batches import prepare_messages, send_in_batches
+from .history import read_pages
+from .payloads import email_body, letter_body, resolve_return_address, resolve_sender
 from .specs import NAMESPACE, REGISTRY, Registry, ToolSpec
 from .validation import validate_arguments
 
 __all__ = ["ClickSendService", "ToolCall", "refusal_reason"]
 
 logger = logging.getLogger(__name__)
-
-# ClickSend's smallest page; smaller limits are served by trimming a page of this size.
-_CLICKSEND_MIN_LIMIT = 15
 
 _REFUSAL_REASONS = {
     "INVALID_RECIPIENT": "the recipient number is not valid",
@@ -89,6 +87,7 @@ class ClickSendService:
         self._timeout = timeout
         self.registry = registry
         self._clients: dict[str, ClickSendClient] = {}
+        self._account_countries: dict[str, str | None] = {}
 
     def __repr__(self) -> str:
         return f"ClickSendService(accounts={self.aliases!r}, base_url={self._base_url!r})"
@@ -215,81 +214,45 @@ class ClickSendService:
         return result
 
     def _paged(self, spec: ToolSpec, client: ClickSendClient, args: dict[str, Any]) -> dict[str, Any]:
-        params: dict[str, Any] = {}
-        start = args.get("date_from")
-        end = args.get("date_to")
-        if start is not None:
-            params["date_from"] = to_unix_seconds(start, self._zone, end_of_day=False)
-        if end is not None:
-            params["date_to"] = to_unix_seconds(end, self._zone, end_of_day=True)
-        if start is not None and end is not None and params["date_from"] > params["date_to"]:
-            raise ArgumentError(
-                spec.name,
-                [f"date_from {start!r} is after date_to {end!r}; swap them or widen the range"],
-            )
-        page = int(args.get("page", 1))
-        limit = args.get("limit")
-        if limit is None or limit >= _CLICKSEND_MIN_LIMIT:
-            params["page"] = page
-            if limit is not None:
-                params["limit"] = limit
-            return client.request(spec.name, spec.method, spec.path, params=params)
-        return self._small_page(spec, client, params, page, int(limit))
+        return read_pages(spec, client, args, self._zone)
 
-    def _small_page(
-        self, spec: ToolSpec, client: ClickSendClient, params: dict[str, Any], page: int, limit: int
-    ) -> dict[str, Any]:
-        """Serve a page smaller than ClickSend's minimum from the one or two 15-row pages around it."""
-        offset = (page - 1) * limit
-        first = offset // _CLICKSEND_MIN_LIMIT + 1
-        last = (offset + limit - 1) // _CLICKSEND_MIN_LIMIT + 1
-        rows: list[Any] = []
-        result: dict[str, Any] = {}
-        for clicksend_page in range(first, last + 1):
-            result = client.request(
-                spec.name, spec.method, spec.path, params={**params, "page": clicksend_page, "limit": _CLICKSEND_MIN_LIMIT}
-            )
-            data = result.get("data")
-            if not isinstance(data, dict) or not isinstance(data.get("data"), list):
-                return result
-            rows.extend(data["data"])
-            if len(data["data"]) < _CLICKSEND_MIN_LIMIT:
-                break
-        skip = offset - (first - 1) * _CLICKSEND_MIN_LIMIT
-        window = rows[skip : skip + limit]
-        data = dict(result["data"])
-        total = int(data.get("total") or 0)
-        last_page = math.ceil(total / limit) if total else 0
-        url = f"{client.base_url}{spec.path}?limit={limit}&page="
-        data.update(
-            {
-                "data": window,
-                "per_page": limit,
-                "current_page": page,
-                "last_page": last_page,
-                "from": offset + 1 if window else None,
-                "to": offset + len(window) if window else None,
-                "next_page_url": f"{url}{page + 1}" if page < last_page else None,
-                "prev_page_url": f"{url}{page - 1}" if page > 1 else None,
-            }
-        )
-        return {**result, "data": data}
+    def _default_country(self, spec: ToolSpec, client: ClickSendClient) -> str | None:
+        """Return the country for local numbers: the configured one, else the account's default_country_sms."""
+        account = self._accounts[client.account]
+        if account.default_country:
+            return account.default_country
+        if client.account not in self._account_countries:
+            data = client.request(spec.name, "GET", "/account").get("data")
+            country = data.get("default_country_sms") if isinstance(data, dict) else None
+            self._account_countries[client.account] = str(country).upper() if country else None
+        return self._account_countries[client.account]
 
     def _messages(self, spec: ToolSpec, client: ClickSendClient, args: dict[str, Any]) -> dict[str, Any]:
-        body = message_list_body(args["messages"], spec.properties["messages"]["items"])
-        result = client.request(spec.name, spec.method, spec.path, body=body)
-        refused = _refused(result, "messages", body["messages"], recipient_key="to")
+        prepared = prepare_messages(
+            spec, args["messages"], default_country=lambda: self._default_country(spec, client), zone=self._zone
+        )
+        result = send_in_batches(spec, client, prepared.messages)
+        refused = _refused(result, "messages", prepared.messages, recipient_key="to")
         result["refused"] = refused
+        result["normalized"] = prepared.normalized
+        result["body_encoding"] = prepared.body_encoding
         if spec.operation == "write":
             _raise_if_all_refused(spec, result, refused)
         return result
 
     def _email(self, spec: ToolSpec, client: ClickSendClient, args: dict[str, Any]) -> dict[str, Any]:
+        if "schedule" in args:
+            args = {**args, "schedule": to_unix_seconds(args["schedule"], self._zone, end_of_day=False)}
         sender_id = resolve_sender(spec.name, client, args.get("from_email_address"))
         body = email_body(args, sender_id)
         return client.request(spec.name, spec.method, spec.path, body=body)
 
     def _letter(self, spec: ToolSpec, client: ClickSendClient, args: dict[str, Any]) -> dict[str, Any]:
+        recipients = [
+            {**item, "schedule": to_unix_seconds(item["schedule"], self._zone, end_of_day=False)} if "schedule" in item else item
+            for item in args["recipients"]
+        ]
+        args = {**args, "recipients": recipients}
         # Built once before any request so that a recipient giving both forms of a field fails first.
         body = letter_body(args, args.get("return_address_id"))
         if any(recipient["return_address_id"] is None for recipient in body["recipients"]):

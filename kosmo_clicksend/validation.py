@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 from .dates import ACCEPTED_DATE_FORMS, is_date_value
@@ -22,8 +23,16 @@ from .specs import ToolSpec
 
 __all__ = ["coerce", "format_path", "validate_arguments", "validator_for"]
 
-_FORMAT_CHECKER = FormatChecker()
+_FORMAT_CHECKER = FormatChecker(formats=())
 _FORMAT_CHECKER.checks("clicksend-date")(is_date_value)
+
+
+@_FORMAT_CHECKER.checks("email", raises=EmailNotValidError)
+def _is_email_address(value: object) -> bool:
+    # Syntax only: no DNS look-up, so validation never touches the network.
+    if isinstance(value, str):
+        validate_email(value, check_deliverability=False)
+    return True
 
 _VALIDATORS: dict[str, Draft202012Validator] = {}
 
@@ -186,6 +195,11 @@ def _problems_for(error: ValidationError) -> list[tuple[list[str | int], str]]:
         others = " or ".join(names[1:])
         return [(path + [names[0]], f"{first} is missing; give {names[0]} or {others}")]
     if keyword in ("anyOf", "oneOf"):
+        # Report what failed inside the branches whose type fits the value, such as a bad address
+        # inside a list of recipients; fall back to the union's description.
+        deeper = [sub for sub in error.context or [] if not (sub.validator == "type" and not sub.relative_path)]
+        if deeper:
+            return [problem for sub in deeper for problem in _problems_for(sub)]
         return [(path, f"{where} {describe_value(instance)} is not valid; expected {_describe_union(schema)}")]
     if keyword == "type":
         return [
@@ -194,8 +208,14 @@ def _problems_for(error: ValidationError) -> list[tuple[list[str | int], str]]:
     if keyword == "enum":
         allowed = ", ".join(describe_value(item) for item in error.validator_value)
         return [(path, f"{where} {describe_value(instance)} is not allowed; use one of {allowed}")]
+    if keyword == "not" and isinstance(error.validator_value, Mapping) and set(error.validator_value) == {"required"}:
+        names = list(error.validator_value["required"])
+        return [(path, f"{where} gives both {' and '.join(names)}; keep one of them")]
     if keyword == "const":
         return [(path, f"{where} {describe_value(instance)} is not allowed here; use {describe_value(error.validator_value)}{_about(schema)}")]
+    if keyword == "format" and error.validator_value == "email":
+        reason = str(error.cause).rstrip(".") if error.cause else "it is not an email address"
+        return [(path, f"{where} {describe_value(instance)} is not a valid email address: {reason}")]
     if keyword == "format" and error.validator_value == "clicksend-date":
         return [(path, f"{where} {describe_value(instance)} is not a date; use {ACCEPTED_DATE_FORMS}")]
     if keyword == "minimum":

@@ -203,7 +203,7 @@ def test_send_sms_short_and_tool_name_same_request(api: respx.MockRouter, servic
 def test_send_sms_partial_refusal(api: respx.MockRouter, service: ClickSendService) -> None:
     messages = [
         {"to": "+61411111111", "body": "Oven repair booked for Monday"},
-        {"to": "+610", "body": "Oven repair booked for Monday"},
+        {"to": "+61299999999", "body": "Oven repair booked for Monday"},
     ]
     api.post("/sms/send").respond(200, json=load_fixture("sms_send_partial.json"))
 
@@ -211,7 +211,7 @@ def test_send_sms_partial_refusal(api: respx.MockRouter, service: ClickSendServi
 
     refused = result["refused"]
     assert [{key: value for key, value in item.items() if key != "reason"} for item in refused] == [
-        {"index": 2, "to": "+610", "status": "INVALID_RECIPIENT"}
+        {"index": 2, "to": "+61299999999", "status": "INVALID_RECIPIENT"}
     ]
     assert isinstance(refused[0]["reason"], str)
     assert refused[0]["reason"].strip() != ""
@@ -220,7 +220,7 @@ def test_send_sms_partial_refusal(api: respx.MockRouter, service: ClickSendServi
 
 def test_send_sms_all_refused_raises(api: respx.MockRouter, service: ClickSendService) -> None:
     messages = [
-        {"to": "+610", "body": "Closing early today"},
+        {"to": "+61299999999", "body": "Closing early today"},
         {"to": "+447777777777", "body": "Closing early today"},
     ]
     api.post("/sms/send").respond(200, json=load_fixture("sms_send_all_refused.json"))
@@ -273,7 +273,7 @@ def test_get_sms_price_result(api: respx.MockRouter, service: ClickSendService) 
 
 def test_get_sms_price_all_refused_returns(api: respx.MockRouter, service: ClickSendService) -> None:
     # Pricing sends nothing, so rejected messages are listed in `refused` and no error is raised.
-    messages = [{"to": "+610", "body": "x"}, {"to": "+447777777777", "body": "x"}]
+    messages = [{"to": "+61299999999", "body": "x"}, {"to": "+447777777777", "body": "x"}]
     api.post("/sms/price").respond(200, json=load_fixture("sms_send_all_refused.json"))
 
     result = service.call(service.resolve_name("get_sms_price"), {"messages": messages})

@@ -86,8 +86,8 @@ def test_paging_bounds(name):
 
 
 @pytest.mark.parametrize("name", ["sms", "get_sms_price", "voice"])
-def test_messages_capped_at_1000(name):
-    assert REGISTRY.get(name).properties["messages"]["maxItems"] == 1000
+def test_messages_capped_at_10000(name):
+    assert REGISTRY.get(name).properties["messages"]["maxItems"] == 10_000
 
 
 def test_suggest_finds_close_and_shared_word_names():

@@ -77,10 +77,10 @@ def test_voice_enum_lists_allowed_values():
     assert "messages[1].voice 'robot' is not allowed; use one of 'female', 'male'" in str(error)
 
 
-def test_more_than_1000_messages_rejected():
-    messages = [{"to": "+61411111111", "body": "x"}] * 1001
+def test_more_than_10000_messages_rejected():
+    messages = [{"to": "+61411111111", "body": "x"}] * 10_001
     error = problems("sms", {"messages": messages})
-    assert "messages has 1001 items, more than 1000 per call" in str(error)
+    assert "messages has 10001 items, more than 10000 per call" in str(error)
 
 
 def test_list_id_replaces_to():
