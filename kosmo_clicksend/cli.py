@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import re
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -20,8 +21,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
-from .config import SANDBOX_ACCOUNT, Config, default_data_dir, load_config
-from .docs import NAMESPACE_PAGE, read_doc
+from .config import SANDBOX_ACCOUNT, Config, default_config_path, default_data_dir, load_config
+from .docs import NAMESPACE_PAGE, find_page, read_doc
 from .errors import ClickSendError, ConfigError, UnknownFunctionError
 from .host import ClickSendHost
 from .lua_runtime import MIB, Limits, ScriptRunner
@@ -73,7 +74,8 @@ def _positive_seconds(text: str) -> float:
 def _function_help() -> str:
     lines = ["functions (short name, then tool name):"]
     for spec in REGISTRY:
-        lines.append(f"  {spec.short_name:<20} {spec.name:<31} {spec.operation:<5}  {spec.description.split('. ')[0]}")
+        summary = spec.description.split(". ")[0].rstrip(".")
+        lines.append(f"  {spec.short_name:<20} {spec.name:<31} {spec.operation:<5}  {summary}")
     return "\n".join(lines)
 
 
@@ -109,9 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-e", "--eval", dest="code", metavar="CODE", help="run this code instead of a file")
     _add_connection_options(run)
     run.add_argument("--time-limit", type=_positive_seconds, default=30.0, metavar="SECONDS", help="wall-clock limit (default 30)")
-    run.add_argument("--memory-limit", type=_memory_size, default=32 * MIB, metavar="SIZE", help="Lua memory limit (default 32MiB)")
     run.add_argument(
-        "--output-limit", type=parse_size, default=MIB, metavar="SIZE", help="limit on captured print output (default 1MiB)"
+        "--memory-limit",
+        type=_memory_size,
+        default=32 * MIB,
+        metavar="SIZE",
+        help="Lua memory limit in bytes or with a binary unit: k, M, G mean KiB, MiB, GiB (default 32M)",
+    )
+    run.add_argument(
+        "--output-limit", type=parse_size, default=MIB, metavar="SIZE", help="limit on captured print output, same units (default 1M)"
     )
 
     call = commands.add_parser(
@@ -146,7 +154,7 @@ def _service(args: argparse.Namespace, stack: ExitStack) -> ClickSendService:
     accounts = dict(config.accounts)
     if not args.sandbox:
         if "default" not in accounts:
-            where = config.source or "the config file"
+            where = config.source or (args.config or default_config_path())
             raise ConfigError(
                 "no ClickSend account configured: set CLICKSEND_USERNAME and CLICKSEND_API_KEY, add "
                 f"[accounts.default] to {where}, or add --sandbox to use the built-in simulator"
@@ -163,7 +171,12 @@ def _sandbox_service(args: argparse.Namespace, config: Config, accounts: dict[st
     if "default" not in accounts:
         accounts["default"] = SANDBOX_ACCOUNT
     state = Path(args.sandbox_state) if args.sandbox_state else default_data_dir() / "simulator.sqlite3"
-    simulator = Simulator(state)
+    try:
+        simulator = Simulator(state)
+    except (sqlite3.Error, OSError) as exc:
+        raise UsageError(
+            f"cannot open the simulator state {state}: {exc}; give another file with --sandbox-state or delete this one"
+        ) from exc
     stack.callback(simulator.close)
     service = ClickSendService(
         accounts, time_zone=config.time_zone, transport_factory=lambda: SimulatorTransport(simulator)
@@ -180,12 +193,17 @@ def _read_code(args: argparse.Namespace, stdin: TextIO) -> tuple[str, str]:
     if args.file is None or args.file == "-":
         if args.file is None and stdin.isatty():
             raise UsageError("no script given; pass a file, - for standard input, or -e CODE")
-        return stdin.read(), "stdin"
+        code = stdin.read()
+        if not code.strip():
+            raise UsageError("no script given: standard input was empty; pass a file, pipe a script, or use -e CODE")
+        return code, "stdin"
     path = Path(args.file)
     try:
         return path.read_text(encoding="utf-8"), path.name
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read script {args.file}: {exc}") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read script {args.file}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"cannot read script {args.file}: it is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
 
 
 def _print_json(data: Any, out: TextIO, *, sort_keys: bool = False) -> None:
@@ -254,11 +272,30 @@ def _command_call(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: Tex
     return EXIT_OK if error is None else EXIT_FAILURE
 
 
-def _command_docs(args: argparse.Namespace, out: TextIO) -> int:
+def _command_docs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config = load_config(args.config)
+    name = find_page(args.page, config.aliases)
     page = read_doc(args.page, config.aliases)
+    if name is None:
+        err.write(page)
+        return EXIT_FAILURE
     out.write(page if page.endswith("\n") else page + "\n")
     return EXIT_OK
+
+
+def _failure_envelope(args: argparse.Namespace, message: str) -> dict[str, Any]:
+    """Return the --json object of a run or call that could not start."""
+    if args.command == "call":
+        return {"function": args.function, "success": False, "data": None, "error": message, "meta": None, "duration_ms": 0}
+    return {
+        "success": False,
+        "output": "",
+        "error": message,
+        "result": None,
+        "execution_time_ms": 0,
+        "memory_usage": 0,
+        "integration_calls": [],
+    }
 
 
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
@@ -277,14 +314,11 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
             return _command_run(args, stdin, out, err)
         if args.command == "call":
             return _command_call(args, stdin, out, err)
-        return _command_docs(args, out)
-    except (UsageError, ConfigError) as exc:
-        err.write(f"kosmo-clicksend {args.command}: {exc}\n")
-        return EXIT_USAGE
-    except UnknownFunctionError as exc:
+        return _command_docs(args, out, err)
+    except (UsageError, ConfigError, UnknownFunctionError) as exc:
         if getattr(args, "json", False):
-            _print_json({"function": getattr(args, "function", None), "success": False, "data": None, "error": str(exc)}, out)
+            _print_json(_failure_envelope(args, str(exc)), out)
         else:
-            err.write(f"error: {exc}\n")
-        return EXIT_FAILURE
+            err.write(f"kosmo-clicksend {args.command}: {exc}\n")
+        return EXIT_USAGE
 

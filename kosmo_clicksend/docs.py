@@ -21,7 +21,7 @@ from typing import Any
 
 from .specs import NAMESPACE, REGISTRY, Registry, ToolSpec
 
-__all__ = ["NAMESPACE_PAGE", "lua_example", "lua_literal", "page_names", "read_doc", "signature"]
+__all__ = ["NAMESPACE_PAGE", "find_page", "lua_example", "lua_literal", "page_names", "read_doc", "signature"]
 
 NAMESPACE_PAGE = f"integrations.{NAMESPACE}"
 _ROOT = f"app.{NAMESPACE_PAGE}"
@@ -249,25 +249,44 @@ def page_names(aliases: Sequence[str] = (), registry: Registry = REGISTRY) -> li
     return names
 
 
-def read_doc(page: str, aliases: Sequence[str] = (), registry: Registry = REGISTRY) -> str:
-    """Return a page of the Lua reference; an unknown page returns the list of pages."""
+def find_page(page: str, aliases: Sequence[str] = (), registry: Registry = REGISTRY) -> str | None:
+    """Return the canonical name of a page, or None when there is no such page.
+
+    Accepted forms: ``integrations.clicksend[.<account>][.<function>]`` with or without a leading
+    ``app.``, the tool's full name (``clicksend.clicksend_send_sms``), and a bare function name.
+    """
     name = page.strip()
     if name.startswith("app."):
         name = name[4:]
     accounts = ["default", *[alias for alias in aliases if alias != "default"]]
+    candidates = [name, f"integrations.{name}", f"{NAMESPACE_PAGE}.{name}"]
+    for candidate in candidates:
+        if candidate == NAMESPACE_PAGE:
+            return candidate
+        if not candidate.startswith(NAMESPACE_PAGE + "."):
+            continue
+        parts = candidate[len(NAMESPACE_PAGE) + 1 :].split(".")
+        if len(parts) == 1 and (registry.get(parts[0]) is not None or parts[0] in accounts):
+            return candidate
+        if len(parts) == 2 and parts[0] in accounts and registry.get(parts[1]) is not None:
+            return candidate
+    return None
+
+
+def read_doc(page: str, aliases: Sequence[str] = (), registry: Registry = REGISTRY) -> str:
+    """Return a page of the Lua reference; an unknown page returns the list of pages."""
+    name = find_page(page, aliases, registry)
+    if name is None:
+        listing = "\n".join(f"- {item}" for item in page_names(aliases, registry))
+        return f"Page '{page}' not found. Available pages:\n\n{listing}\n"
     if name == NAMESPACE_PAGE:
         return _namespace_page(registry)
-    if name.startswith(NAMESPACE_PAGE + "."):
-        parts = name[len(NAMESPACE_PAGE) + 1 :].split(".")
-        if len(parts) == 1:
-            spec = registry.get(parts[0])
-            if spec is not None:
-                return _function_page(spec, _ROOT)
-            if parts[0] in accounts:
-                return _account_page(registry, parts[0])
-        if len(parts) == 2 and parts[0] in accounts:
-            spec = registry.get(parts[1])
-            if spec is not None:
-                return _function_page(spec, f"{_ROOT}.{parts[0]}")
-    listing = "\n".join(f"- {item}" for item in page_names(aliases, registry))
-    return f"Page '{page}' not found. Available pages:\n\n{listing}\n"
+    parts = name[len(NAMESPACE_PAGE) + 1 :].split(".")
+    if len(parts) == 2:
+        spec = registry.get(parts[1])
+        assert spec is not None
+        return _function_page(spec, f"{_ROOT}.{parts[0]}")
+    spec = registry.get(parts[0])
+    if spec is not None:
+        return _function_page(spec, _ROOT)
+    return _account_page(registry, parts[0])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .docs import read_doc
+from .errors import ClickSendError
 from .tools import ClickSendService
 
 __all__ = ["ClickSendHost"]
@@ -19,7 +20,12 @@ class ClickSendHost:
     def call_tool(self, path: str, arguments: Any) -> tuple[str, str, dict[str, Any]]:
         """Resolve a Lua path, run the tool and return (tool name, account, result)."""
         target = self.service.resolve_path(path)
-        result = self.service.call(target, arguments)
+        try:
+            result = self.service.call(target, arguments)
+        except ClickSendError as exc:
+            # The call log names the account of a failed call too.
+            exc.account = target.account  # type: ignore[attr-defined]
+            raise
         return target.spec.name, target.account, result
 
     def read_doc(self, page: str) -> str:

@@ -214,6 +214,7 @@ class _Run:
         except ClickSendError as exc:
             message = str(exc)
             function = getattr(exc, "tool", function)
+            account = getattr(exc, "account", account)
             self._log_call(function, account, started, message)
             return False, message
         except Exception as exc:  # a bug must surface as a Lua error, not escape into Lua as an object
@@ -372,7 +373,7 @@ class ScriptRunner:
                 return f"error object: {text}", "runtime", None
             return _clean_message("nil" if err is None else str(err)), "runtime", None
         try:
-            values = lua_to_python(holder["values"], strict=False, empty_as_list=False)
+            values = lua_to_python(holder["values"], strict=False, empty_as_list=True)
         except _ConversionError as exc:
             return f"the returned value cannot be converted: {exc}", "runtime", None
         count = int(values.pop("n", 0)) if isinstance(values, dict) else len(values)

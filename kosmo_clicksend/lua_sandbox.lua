@@ -103,6 +103,14 @@ local function sandbox_setmetatable(target, metatable)
   return raw_setmetatable(target, metatable)
 end
 
+-- Paths of the app proxies (defined below), kept here because print renders them by name.
+local proxies = raw_setmetatable({}, { __mode = "k" })
+
+local function proxy_name(proxy)
+  local path = proxies[proxy]
+  return path == "" and "app" or "app." .. path
+end
+
 -- Readable rendering for print --------------------------------------------------------------
 local function sorted_keys(tbl)
   local keys = {}
@@ -149,6 +157,9 @@ local function render(value, indent, seen)
   if type(value) ~= "table" then
     return render_scalar(value)
   end
+  if proxies[value] then
+    return proxy_name(value)
+  end
   if seen[value] then
     return "<circular>"
   end
@@ -178,8 +189,10 @@ local function sandbox_print(...)
   local parts = {}
   for index = 1, count do
     local value = select(index, ...)
-    if type(value) == "table" then
+    if type(value) == "table" and not proxies[value] then
       parts[index] = render(value, "", {})
+    elseif proxies[value] then
+      parts[index] = proxy_name(value)
     else
       parts[index] = tostring(value)
     end
@@ -197,7 +210,6 @@ end
 -- Indexing app never yields nil: each key makes a child proxy that remembers its dotted path,
 -- and calling a proxy sends that path to Python, which resolves the tool and the account or
 -- raises "Unknown function".
-local proxies = raw_setmetatable({}, { __mode = "k" })
 local proxy_meta = { __metatable = false }
 
 local function make_proxy(path)
@@ -217,7 +229,7 @@ function proxy_meta.__index(proxy, key)
 end
 
 function proxy_meta.__newindex(proxy, key)
-  error("app." .. proxies[proxy] .. " is read-only; store your own values in local variables", 2)
+  error(proxy_name(proxy) .. " is read-only; store your own values in local variables", 2)
 end
 
 function proxy_meta.__call(proxy, ...)
@@ -235,9 +247,7 @@ function proxy_meta.__call(proxy, ...)
   return value
 end
 
-proxy_meta.__tostring = function(proxy)
-  return "app." .. proxies[proxy]
-end
+proxy_meta.__tostring = proxy_name
 
 -- json and docs -----------------------------------------------------------------------------
 local sandbox_json = {}

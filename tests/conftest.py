@@ -17,6 +17,8 @@ from kosmo_clicksend.tools import ClickSendService
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ACCOUNT = Account("default", "main@example.com", "KEY-0123456789")
 WORK_ACCOUNT = Account("work", "work-user", "KEY-work-9876")
+# ClickSend's documented test account without credit: sends to real numbers come back refused.
+NO_CREDIT_ACCOUNT = Account("broke", "nocredit", "D83DED51-9E35-4D42-9BB9-0E34B7CA85AE")
 
 
 class RecordingTransport(httpx.BaseTransport):
@@ -47,7 +49,7 @@ def requests_log() -> list[httpx.Request]:
 @pytest.fixture
 def service(simulator: Simulator, requests_log: list[httpx.Request]) -> Iterator[ClickSendService]:
     svc = ClickSendService(
-        {"default": DEFAULT_ACCOUNT, "work": WORK_ACCOUNT},
+        {"default": DEFAULT_ACCOUNT, "work": WORK_ACCOUNT, "broke": NO_CREDIT_ACCOUNT},
         transport_factory=lambda: RecordingTransport(simulator, requests_log),
     )
     yield svc

@@ -195,14 +195,60 @@ def test_call_bad_json_is_usage_error(state):
 
 def test_call_unknown_function(state):
     code, _, err = cli("call", "send_fax", "--sandbox", "--sandbox-state", state)
-    assert code == 1
+    assert code == 2
     assert "Unknown function: send_fax" in err
+
+
+def test_call_unknown_function_json_has_every_key(state):
+    code, out, _ = cli("call", "send_fax", "--sandbox", "--sandbox-state", state, "--json")
+    envelope = json.loads(out)
+    assert code == 2
+    assert set(envelope) == {"function", "success", "data", "error", "meta", "duration_ms"}
+    assert envelope["success"] is False
 
 
 def test_call_unknown_account(state):
     code, _, err = cli("call", "sms", "--account", "nope", "--sandbox", "--sandbox-state", state)
-    assert code == 1
+    assert code == 2
     assert "Unknown account 'nope'" in err
+
+
+def test_run_empty_standard_input_is_usage_error(state):
+    code, _, err = cli("run", "--sandbox", "--sandbox-state", state, stdin="")
+    assert code == 2
+    assert "standard input was empty" in err
+
+
+def test_run_bad_sandbox_state_is_usage_error(tmp_path):
+    bad = tmp_path / "not-a-database"
+    bad.write_text("hello, this is not SQLite" * 100, encoding="utf-8")
+    code, _, err = cli("run", "--sandbox", "--sandbox-state", str(bad), "-e", "return 1")
+    assert code == 2
+    assert "cannot open the simulator state" in err
+
+
+def test_run_config_error_with_json_prints_envelope(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[accounts.default]\nusername = 'x'\n", encoding="utf-8")
+    code, out, _ = cli("run", "--config", str(bad), "--json", "-e", "return 1")
+    envelope = json.loads(out)
+    assert code == 2
+    assert envelope["success"] is False
+    assert "api_key is missing" in envelope["error"]
+
+
+def test_docs_unknown_page_exits_1():
+    code, out, err = cli("docs", "nonsense")
+    assert code == 1
+    assert out == ""
+    assert err.startswith("Page 'nonsense' not found.")
+
+
+@pytest.mark.parametrize("page", ["sms", "clicksend.clicksend_send_sms", "app.integrations.clicksend.sms"])
+def test_docs_accepts_short_page_forms(page):
+    code, out, _ = cli("docs", page)
+    assert code == 0
+    assert out.startswith("# app.integrations.clicksend.sms(")
 
 
 def test_docs_prints_namespace_page():

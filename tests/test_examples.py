@@ -58,8 +58,9 @@ def test_error_handling(run_lua):
     result = run_example(run_lua, "error_handling.lua")
     output = result.output
     assert "invalid:\tfalse\tclicksend_send_sms: messages[2].body is missing" in output
-    assert "refused:\t2\t+610\tINVALID_RECIPIENT\tthe recipient number is not valid" in output
-    assert "all refused:\tfalse\tclicksend_send_sms: ClickSend refused the only message" in output
+    assert "refused:\t2\t+61491570156\tTHROTTLED\tthe same text went to this recipient moments ago; wait a few seconds" in output
+    assert "all refused:\tfalse\tclicksend_send_sms: ClickSend refused the only message, nothing was sent: message 1 to +61491570156: THROTTLED" in output
+    assert "bad number:\tfalse\tclicksend_send_sms: messages[1].to '12345' is not a valid phone number" in output
     assert "unknown function:\tfalse\tUnknown function: app.integrations.clicksend.send_smss. Did you mean:" in output
     assert "the second message needs a body" in output
     assert result.result == {"invalid": False, "refused": 1, "all_refused": False, "unknown": False}

@@ -63,7 +63,7 @@ def test_unknown_function_suggests_close_names(run_lua, requests_log):
 def test_unknown_account_names_configured_accounts(run_lua, requests_log):
     result = run_lua("return app.integrations.clicksend.nosuchaccount.sms{messages = {}}")
     assert "nosuchaccount" in result.error
-    assert "configured accounts: default, work" in result.error
+    assert "configured accounts: default, broke, work" in result.error
     assert requests_log == []
 
 
@@ -93,11 +93,11 @@ def test_validation_failure_sends_nothing_and_history_unchanged(run_lua, request
 
 def test_partial_refusal_is_listed(run_lua):
     result = run_lua("""
-    local r = app.integrations.clicksend.sms{messages = {{to = "+61411111111", body = "a"}, {to = "+610", body = "b"}}}
+    local r = app.integrations.clicksend.broke.sms{messages = {{to = "+61411111111", body = "a"}, {to = "+61400000000", body = "b"}}}
     return r.refused
     """)
     assert result.result == [
-        {"index": 2, "to": "+610", "status": "INVALID_RECIPIENT", "reason": "the recipient number is not valid"}
+        {"index": 2, "to": "+61400000000", "status": "INSUFFICIENT_CREDIT", "reason": "the account has not enough credit"}
     ]
 
 
@@ -108,12 +108,12 @@ def test_no_refusal_gives_empty_refused(run_lua):
 
 def test_all_refused_raises_with_each_status(run_lua):
     result = run_lua("""
-    local ok, err = pcall(app.integrations.clicksend.sms, {messages = {{to = "+610", body = "a"}, {to = "+611", body = "b"}}})
+    local ok, err = pcall(app.integrations.clicksend.broke.sms, {messages = {{to = "+61400000000", body = "a"}, {to = "+61400000001", body = "b"}}})
     return {ok = ok, err = err}
     """)
     assert result.result["ok"] is False
-    assert "message 1 to +610: INVALID_RECIPIENT" in result.result["err"]
-    assert "message 2 to +611: INVALID_RECIPIENT" in result.result["err"]
+    assert "message 1 to +61400000000: INSUFFICIENT_CREDIT" in result.result["err"]
+    assert "message 2 to +61400000001: INSUFFICIENT_CREDIT" in result.result["err"]
 
 
 def test_arrays_in_results_are_one_based(run_lua):
@@ -196,7 +196,7 @@ def test_integration_call_log_has_tool_and_account(run_lua):
     calls = result.integration_calls
     assert [(c.function, c.account, c.status) for c in calls] == [
         ("clicksend_get_account_balance", "work", "ok"),
-        ("clicksend_send_sms", None, "error"),
+        ("clicksend_send_sms", "default", "error"),
     ]
 
 
