@@ -11,7 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["MAX_SMS_PARTS", "MAX_VOICE_PARTS", "SmsParts", "VoiceParts", "sms_parts", "voice_parts"]
+__all__ = [
+    "GSM7_BASIC",
+    "GSM7_EXTENSION",
+    "MAX_SMS_PARTS",
+    "MAX_VOICE_PARTS",
+    "SmsParts",
+    "VoiceParts",
+    "sms_parts",
+    "voice_parts",
+]
 
 # GSM 03.38 basic character set, without the escape code that leads into the extension table.
 GSM7_BASIC = frozenset(
@@ -82,13 +91,14 @@ def _parts_for(length: int, single: int, multi: int, cap: int) -> int:
     return min(parts, cap)
 
 
-def sms_parts(body: str) -> SmsParts:
+def sms_parts(body: str, max_parts: int = MAX_SMS_PARTS) -> SmsParts:
     """Count the parts ClickSend bills for an SMS body.
 
-    ClickSend documents that a line break counts 2 characters, and the simulator applies
+    ClickSend documents that a line break counts 2 characters, and this module applies
     that to LF, CR and CRLF in both encodings. In GSM-7, each extension-table character
-    (``^ { } \\ [ ] ~ | €`` and form feed) also counts 2. The part count is capped at 6
-    because ClickSend truncates longer messages. An empty body has 0 parts.
+    (``^ { } \\ [ ] ~ | €`` and form feed) also counts 2. The part count is capped at
+    ``max_parts`` (an account's setting_sms_message_char_limit, 6 by default) because
+    ClickSend truncates longer messages. An empty body has 0 parts.
     """
     unicode_characters = _non_gsm_characters(body)
     line_breaks = _count_line_breaks(body)
@@ -97,13 +107,13 @@ def sms_parts(body: str) -> SmsParts:
     if unicode_characters:
         code_units = len(without_breaks.encode("utf-16-le")) // 2
         characters = code_units + 2 * line_breaks
-        parts = _parts_for(characters, SMS_UNICODE_SINGLE, SMS_UNICODE_MULTI, MAX_SMS_PARTS)
+        parts = _parts_for(characters, SMS_UNICODE_SINGLE, SMS_UNICODE_MULTI, max_parts)
         return SmsParts("Unicode", characters, parts, unicode_characters)
 
     characters = 2 * line_breaks
     for char in without_breaks:
         characters += 2 if char in GSM7_EXTENSION else 1
-    parts = _parts_for(characters, SMS_GSM_SINGLE, SMS_GSM_MULTI, MAX_SMS_PARTS)
+    parts = _parts_for(characters, SMS_GSM_SINGLE, SMS_GSM_MULTI, max_parts)
     return SmsParts("GSM-7", characters, parts, [])
 
 

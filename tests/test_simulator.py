@@ -11,7 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
-from kosmo_clicksend.simulator import SimRequest, SimResponse, Simulator, SimulatorTransport, sms_parts
+from kosmo_clicksend.simulator import (
+    SimRequest,
+    SimResponse,
+    Simulator,
+    SimulatorTransport,
+    sms_parts,
+)
+from kosmo_clicksend.simulator.auth import TEST_API_KEY
 
 START = 1_800_000_000
 BASE_URL = "https://rest.clicksend.com/v3"
@@ -260,8 +267,10 @@ def test_sms_send_insufficient_credit(clock: FakeClock) -> None:
 
 
 def test_sms_send_nocredit_account_is_rejected(sim: Simulator) -> None:
-    envelope = send_sms(sim, [{"to": "+61412345678", "body": "hi"}], auth=("nocredit", "key"))
-    assert envelope["data"]["messages"][0]["status"] == "INSUFFICIENT_CREDIT"
+    messages = [{"to": "+61412345678", "body": "hi"}, {"to": "+61411111111", "body": "hi"}]
+    envelope = send_sms(sim, messages, auth=("nocredit", TEST_API_KEY))
+    statuses = [message["status"] for message in envelope["data"]["messages"]]
+    assert statuses == ["INSUFFICIENT_CREDIT", "SUCCESS"]
 
 
 @pytest.mark.parametrize(
@@ -326,7 +335,7 @@ def test_sms_send_list_expands_to_contacts(sim: Simulator) -> None:
     messages = envelope["data"]["messages"]
     _, history = call(sim, "GET", "/v3/sms/history")
     assert envelope["data"]["total_count"] == 3
-    assert [message["list_id"] for message in messages] == [1, 1, 1]
+    assert [message["list_id"] for message in messages] == ["1", "1", "1"]
     assert messages[0]["contact_id"] is not None
     assert history["data"]["data"][0]["first_name"] == "Alice"
 
@@ -602,17 +611,18 @@ def test_concurrent_sends_keep_counts_consistent(tmp_path: Any, clock: FakeClock
     with Simulator(tmp_path / "state.sqlite3", clock=clock) as simulator:
         call(simulator, "GET", "/v3/account")
 
-        def worker() -> None:
+        def worker(worker_number: int) -> None:
             try:
-                for _ in range(5):
-                    messages = [{"to": "+61412345678", "body": "hi"}, {"to": "+61411111111", "body": "hi"}]
+                for number in range(5):
+                    body = f"hi {worker_number} {number}"
+                    messages = [{"to": "+61412345678", "body": body}, {"to": "+61411111111", "body": body}]
                     envelope = send_sms(simulator, messages)
                     with ids_lock:
                         message_ids.extend(m["message_id"] for m in envelope["data"]["messages"])
             except BaseException as error:  # collected and re-checked in the main thread
                 errors.append(error)
 
-        threads = [threading.Thread(target=worker) for _ in range(8)]
+        threads = [threading.Thread(target=worker, args=(index,)) for index in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:

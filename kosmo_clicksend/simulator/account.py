@@ -30,11 +30,11 @@ def account_view(ctx: Context) -> tuple[str, Any]:
         "user_id": account.user_id,
         "username": account.username,
         "user_email": email,
-        "user_phone": None,
+        "user_phone": "",
         "user_first_name": "",
         "user_last_name": "",
-        "active": 1,
-        "banned": 0,
+        "active": int(account.status != "notactive"),
+        "banned": int(account.status == "banned"),
         "date_sign_up": account.date_sign_up,
         "balance": f"{account.balance:.6f}",
         "account_name": "Simulator account",
@@ -43,14 +43,14 @@ def account_view(ctx: Context) -> tuple[str, Any]:
         "auto_recharge": 0,
         "low_credit_amount": "0.00",
         "setting_unicode_sms": 1,
-        "setting_sms_message_char_limit": 6,
+        "setting_sms_message_char_limit": account.sms_part_limit,
         "timezone": TIMEZONES.get(account.default_country, "UTC"),
         "_currency": currency_object(account.currency, with_recharge_limits=True),
         "_subaccount": {
             "subaccount_id": account.user_id,
             "api_username": account.username,
             "email": email,
-            "phone_number": None,
+            "phone_number": "",
             "first_name": "",
             "last_name": "",
             "api_key": "<redacted>",
@@ -58,6 +58,7 @@ def account_view(ctx: Context) -> tuple[str, Any]:
             "access_email": 1,
             "access_voice": 1,
             "access_post": 1,
+            "access_global_sending": account.global_sending,
             "is_main": 1,
         },
     }
@@ -122,13 +123,17 @@ def _contact_row(row: dict[str, Any]) -> dict[str, Any]:
         "address_state": "",
         "address_postal_code": "",
         "address_country": "",
-        "date_added": str(row["date_added"]),
+        "date_added": row["date_added"],
+        "date_updated": row["date_added"],
         "unsubscribed": 0,
+        "_list_name": row["list_name"],
     }
 
 
 def list_contacts(ctx: Context) -> tuple[str, Any]:
     """List the contacts of one contact list, one page at a time."""
     contact_list = _owned_list(ctx)
-    rows = [_contact_row(row) for row in ctx.store.contacts(contact_list["list_id"])]
+    rows = [
+        _contact_row({**row, "list_name": contact_list["list_name"]}) for row in ctx.store.contacts(contact_list["list_id"])
+    ]
     return "Here are your contacts.", paginate(ctx, rows)

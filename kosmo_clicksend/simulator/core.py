@@ -1,48 +1,62 @@
-"""An offline simulator of the ClickSend REST API v3, for tests and demos.
+"""An offline simulator of the ClickSend REST API v3, for tests, demos and dry runs.
 
-Modelled: HTTP Basic authentication (any new username and key opens an account), the
-JSON envelope (http_code, response_code, response_msg, data), 404 for unknown paths and
-405 for a wrong method, and these endpoints:
+Modelled: HTTP Basic authentication, where any new username and key opens an account and
+ClickSend's test accounts nocredit, notactive and banned behave as ``auth`` describes. Also the
+JSON envelope (http_code, response_code, response_msg, data), 404 for unknown paths and 405 for
+a wrong method, an optional request budget (429 with Retry-After, see ``ratelimit``), faults
+on demand (see ``faults``) and these endpoints:
 
 * ``GET /v3/account``
 * SMS: ``POST /v3/sms/send``, ``POST /v3/sms/price``, ``GET /v3/sms/history``
 * voice: ``POST /v3/voice/send``, ``POST /v3/voice/price``, ``GET /v3/voice/history``,
   ``GET /v3/voice/lang``
-* email: ``GET|POST /v3/email/addresses``, ``POST /v3/email/send``, ``POST /v3/email/price``,
-  ``GET /v3/email/history``
+* email: ``GET|POST /v3/email/addresses``, ``GET /v3/email/addresses/{id}``,
+  ``PUT /v3/email/address-verify/{id}/send``, ``PUT /v3/email/address-verify/{id}/verify/{token}``,
+  ``POST /v3/email/send``, ``POST /v3/email/price``, ``GET /v3/email/history``
 * post: ``GET|POST /v3/post/return-addresses``, ``POST /v3/post/letters/send``,
   ``POST /v3/post/letters/price``, ``GET /v3/post/letters/history``
 * contact lists: ``GET /v3/lists``, ``GET /v3/lists/{list_id}``, ``GET /v3/lists/{list_id}/contacts``
 
 Sends validate each message the way ClickSend reports problems (per-message status codes
-inside HTTP 200), count SMS parts with the GSM-7 and Unicode rules, charge the balance
-and record history. ClickSend's test numbers, test email recipients and test postal codes
-cost nothing. History statuses move with the injected clock: a message is delivered
-10 seconds after it is due.
+inside HTTP 200: INVALID_RECIPIENT, EMPTY_MESSAGE, INVALID_SENDER_ID, INVALID_SCHEDULE,
+INVALID_VOICE, INVALID_LANG, COUNTRY_NOT_ENABLED, THROTTLED, INSUFFICIENT_CREDIT), count SMS
+parts with the GSM-7 and Unicode rules up to the account's part cap, charge the balance and
+record history. ClickSend's test numbers, test email recipients and test postal codes cost
+nothing. History statuses move with the injected clock: a message is delivered 10 seconds
+after it is due. Paths under ``/__simulator/`` control the simulator itself (see ``control``).
 
-Not modelled: webhooks, delivery receipts and inbound messages, real carriers and sender
-registration, MMS, fax, campaigns, rate limits, and every endpoint not listed above.
-All prices are made up. State lives in SQLite, in memory or in a file that survives restarts.
+Not modelled: delivery receipts and webhooks, inbound messages, real carriers, real prices
+(every rate is made up), sender registration, MMS, fax, campaigns, and every endpoint not
+listed above. State lives in SQLite, in memory or in a file that survives restarts; fault
+rules and rate-limit counters live in memory.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import json
 import logging
 import os
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import account, mail, post, sms, voice
 from .api import CURRENCIES, ApiError, Context, Handler
-from .store import Account, Store, StoreClosedError, hash_api_key
+from .auth import AccountDefaults, authenticate, basic_credentials, check_account_status
+from .faults import (
+    FAULT_HEADER,
+    Fault,
+    FaultPlan,
+    RateLimitSettings,
+    Scenario,
+    ScenarioError,
+    parse_fault_header,
+)
+from .ratelimit import RateLimiter
+from .store import ACCOUNT_STATUSES, Store, StoreClosedError
 
 __all__ = ["SimRequest", "SimResponse", "Simulator"]
 
@@ -51,10 +65,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://rest.clicksend.com"
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
-# ClickSend's documented test account that has no credit starts with a zero balance.
-NO_CREDIT_USERNAME = "nocredit"
+CONTROL_PREFIX = "/__simulator/"
 
 LIST_ID = r"(?P<list_id>[^/]+)"
+EMAIL_ADDRESS_ID = r"(?P<email_address_id>[^/]+)"
 ROUTE_TABLE: list[tuple[str, dict[str, Handler]]] = [
     (r"/v3/account", {"GET": account.account_view}),
     (r"/v3/sms/send", {"POST": sms.sms_send}),
@@ -65,6 +79,12 @@ ROUTE_TABLE: list[tuple[str, dict[str, Handler]]] = [
     (r"/v3/voice/history", {"GET": voice.voice_history}),
     (r"/v3/voice/lang", {"GET": voice.voice_languages}),
     (r"/v3/email/addresses", {"GET": mail.email_addresses_list, "POST": mail.email_address_add}),
+    (rf"/v3/email/addresses/{EMAIL_ADDRESS_ID}", {"GET": mail.email_address_view}),
+    (rf"/v3/email/address-verify/{EMAIL_ADDRESS_ID}/send", {"PUT": mail.email_verification_send}),
+    (
+        rf"/v3/email/address-verify/{EMAIL_ADDRESS_ID}/verify/(?P<activation_token>[^/]+)",
+        {"PUT": mail.email_address_verify},
+    ),
     (r"/v3/email/send", {"POST": mail.email_send}),
     (r"/v3/email/price", {"POST": mail.email_price_request}),
     (r"/v3/email/history", {"GET": mail.email_history}),
@@ -97,11 +117,17 @@ class SimRequest:
 
 @dataclass(frozen=True)
 class SimResponse:
-    """One HTTP response of the simulator, whose ``body`` is always UTF-8 JSON."""
+    """One HTTP response of the simulator.
+
+    ``fault`` is a transport fault the adapter must carry out (latency, connection_reset,
+    read_timeout or response_lost). Status, headers and body are unused for a reset or a
+    timeout. The body is UTF-8 JSON except for the http_502 and malformed_json faults.
+    """
 
     status: int
     headers: dict[str, str]
     body: bytes
+    fault: Fault | None = None
 
 
 def _json_response(
@@ -116,22 +142,6 @@ def _json_response(
 
 def _error_response(error: ApiError) -> SimResponse:
     return _json_response(error.status, error.response_code, error.response_msg, error.data, error.headers)
-
-
-def _basic_credentials(headers: Mapping[str, str]) -> tuple[str, str] | None:
-    """Decode HTTP Basic credentials, splitting at the first colon. Return None if they are unusable."""
-    lowered = {name.lower(): value for name, value in headers.items()}
-    scheme, _, token = lowered.get("authorization", "").strip().partition(" ")
-    if scheme.lower() != "basic" or not token.strip():
-        return None
-    try:
-        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    username, separator, api_key = decoded.partition(":")
-    if not separator or not username or not api_key:
-        return None
-    return username, api_key
 
 
 def _normalise_path(path: str) -> str:
@@ -154,14 +164,32 @@ def _parse_body(request: SimRequest) -> dict[str, Any]:
     return value
 
 
+HTML_502_BODY = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+MALFORMED_JSON_BODY = b'{"http_code":200,"response_code":"SUCCESS","response_msg":"Here are your data.","data":{"total'
+
+
+def _fault_response(fault: Fault) -> SimResponse:
+    """Build the HTTP response of a fault that the transport does not carry out."""
+    if fault.kind == "http_500":
+        return _json_response(500, "INTERNAL_SERVER_ERROR", "Internal server error.", None)
+    if fault.kind == "http_502":
+        return SimResponse(502, {"content-type": "text/html"}, HTML_502_BODY)
+    return SimResponse(200, {"content-type": JSON_CONTENT_TYPE}, MALFORMED_JSON_BODY)
+
+
 class Simulator:
     """An in-process ClickSend REST v3 server backed by SQLite.
 
     ``state_path`` None keeps state in memory. A path keeps it in a SQLite file, creating
     parent folders, and a new Simulator on the same file continues where the last one
     stopped. ``clock`` returns Unix seconds and supplies every timestamp. ``seed`` makes
-    message ids reproducible. New accounts start with ``starting_balance`` in ``currency``
-    and send local numbers to ``default_country``.
+    message ids reproducible. New accounts start with ``starting_balance`` in ``currency``,
+    send local numbers to ``default_country`` and may send abroad when ``global_sending``.
+    ``rate_limit`` sets a request budget per account (none by default), and ``faults``
+    contains the active fault rules.
     Every request runs in one transaction, so the instance is safe to share between threads.
     """
 
@@ -174,6 +202,8 @@ class Simulator:
         starting_balance: str = "20.00",
         currency: str = "AUD",
         default_country: str = "AU",
+        global_sending: bool = True,
+        rate_limit: RateLimitSettings | None = None,
     ) -> None:
         try:
             balance = Decimal(starting_balance)
@@ -189,10 +219,11 @@ class Simulator:
             raise ValueError(f"default_country must be an ISO 3166 alpha-2 code such as 'AU', got {default_country!r}.")
 
         self._clock = clock
-        self._starting_balance = balance
-        self._currency = currency.upper()
-        self._default_country = default_country.upper()
+        self._defaults = AccountDefaults(balance, currency.upper(), default_country.upper(), global_sending)
         self._store = Store(state_path, seed=seed)
+        self.faults = FaultPlan()
+        self._rate_limiter: RateLimiter | None = None
+        self.set_rate_limit(rate_limit)
 
     def __enter__(self) -> Simulator:
         return self
@@ -204,15 +235,71 @@ class Simulator:
         """Close the SQLite connection. Requests after close raise StoreClosedError, a RuntimeError."""
         self._store.close()
 
+    @property
+    def rate_limit(self) -> RateLimitSettings | None:
+        """The request budget per account, or None when there is none."""
+        return self._rate_limiter.settings if self._rate_limiter is not None else None
+
+    def set_rate_limit(self, settings: RateLimitSettings | None) -> None:
+        """Set a new request budget per account (None removes it); counting starts afresh."""
+        self._rate_limiter = RateLimiter(settings) if settings is not None else None
+
+    def apply_scenario(self, scenario: Scenario) -> None:
+        """Add a scenario's fault rules and, when it sets one, its rate limit."""
+        for rule in scenario.faults:
+            self.faults.add(replace(rule))
+        if scenario.rate_limit is not None:
+            self.set_rate_limit(scenario.rate_limit)
+
+    def now(self) -> int:
+        """Return the simulator clock's time in whole Unix seconds."""
+        return int(self._clock())
+
     def handle(self, request: SimRequest) -> SimResponse:
         """Handle one request the way ClickSend would, in a single SQLite transaction.
 
-        Unexpected exceptions roll the transaction back and become a 500
-        INTERNAL_SERVER_ERROR response.
+        Order: control paths, then the rate limit, then faults, then the API. Unexpected
+        exceptions roll the transaction back and become a 500 INTERNAL_SERVER_ERROR response.
         """
-        now = int(self._clock())
         method = request.method.upper()
         path = _normalise_path(request.path)
+        if path.startswith(CONTROL_PREFIX) or path + "/" == CONTROL_PREFIX:
+            from .control import handle_control
+
+            return handle_control(self, method, path, request.body)
+
+        rate_headers: dict[str, str] = {}
+        if self._rate_limiter is not None:
+            decision = self._rate_limiter.check(_rate_limit_key(request.headers), self._clock())
+            rate_headers = decision.headers()
+            if not decision.allowed:
+                message = f"Too many requests. Retry after {decision.reset_seconds} seconds."
+                logger.info("Rate limit reached for %s %s", method, path)
+                return _json_response(429, "TOO_MANY_REQUESTS", message, None, rate_headers)
+
+        try:
+            fault = self._select_fault(request, method, path)
+        except ScenarioError as error:
+            return _json_response(400, "BAD_REQUEST", f"Invalid X-Simulator-Fault header: {error}.", None, rate_headers)
+        if fault is not None:
+            logger.info("Injecting fault %s into %s %s", fault.kind, method, path)
+            if not fault.is_transport:
+                return _fault_response(fault)
+            if fault.kind in ("connection_reset", "read_timeout"):
+                return SimResponse(0, {}, b"", fault)
+
+        response = self._handle_api(request, method, path)
+        response.headers.update(rate_headers)
+        return replace(response, fault=fault) if fault is not None else response
+
+    def _select_fault(self, request: SimRequest, method: str, path: str) -> Fault | None:
+        header = next((value for name, value in request.headers.items() if name.lower() == FAULT_HEADER), None)
+        if header is not None and header.strip():
+            return parse_fault_header(header)
+        return self.faults.select(method, path)
+
+    def _handle_api(self, request: SimRequest, method: str, path: str) -> SimResponse:
+        now = self.now()
         try:
             with self._store.transaction():
                 return self._handle_in_transaction(request, method, path, now)
@@ -226,7 +313,8 @@ class Simulator:
         # An ApiError becomes a response inside the transaction, so an account opened by
         # this request is kept. Handlers raise ApiError only before they write anything.
         try:
-            user = self._authenticate(request.headers, now)
+            user = authenticate(self._store, request.headers, now, self._defaults)
+            check_account_status(user, method, path)
             handler, params = self._route(method, path)
             body = _parse_body(request) if method in ("POST", "PUT", "PATCH") else {}
             ctx = Context(
@@ -244,29 +332,6 @@ class Simulator:
             logger.debug("%s %s returned %d %s", method, path, error.status, error.response_code)
             return _error_response(error)
         return _json_response(200, "SUCCESS", response_msg, data)
-
-    def _authenticate(self, headers: Mapping[str, str], now: int) -> Account:
-        credentials = _basic_credentials(headers)
-        if credentials is None:
-            logger.info("Rejected a request without usable Basic credentials")
-            raise ApiError(401, "UNAUTHORIZED", "Authorization failed.")
-        username, api_key = credentials
-
-        user = self._store.get_account(username)
-        if user is None:
-            balance = Decimal(0) if username == NO_CREDIT_USERNAME else self._starting_balance
-            return self._store.create_account(
-                username,
-                api_key,
-                now=now,
-                balance=balance,
-                currency=self._currency,
-                default_country=self._default_country,
-            )
-        if not hmac.compare_digest(user.api_key_sha256, hash_api_key(api_key)):
-            logger.info("Rejected a wrong API key for account %r", username)
-            raise ApiError(401, "UNAUTHORIZED", "Authorization failed.")
-        return user
 
     def _route(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
         for pattern, methods in ROUTES:
@@ -287,8 +352,15 @@ class Simulator:
             return handler, match.groupdict()
         raise ApiError(404, "NOT_FOUND", f"The requested resource {path} was not found.")
 
+    def reset(self) -> None:
+        """Delete every account and message, and clear the fault rules and rate-limit counters."""
+        with self._store.transaction():
+            self._store.reset()
+        self.faults.clear()
+        self.set_rate_limit(self.rate_limit)
+
     def account_state(self, username: str) -> dict[str, Any]:
-        """Return an account's balance, currency and sent-message counts, for demos and tests.
+        """Return an account's balance, settings, sent-message counts and pending verification tokens.
 
         ``balance`` is a string with 6 decimals, as in GET /v3/account. Raises KeyError
         when no request has opened the account yet.
@@ -297,12 +369,71 @@ class Simulator:
             user = self._store.get_account(username)
             if user is None:
                 raise KeyError(f"No simulated account named {username!r}. Send a request with that username first.")
-            return {
-                "username": user.username,
-                "balance": f"{user.balance:.6f}",
-                "currency": user.currency,
-                "sms_count": self._store.count_messages(user.user_id, "sms"),
-                "voice_count": self._store.count_messages(user.user_id, "voice"),
-                "email_count": self._store.count_messages(user.user_id, "email"),
-                "letter_count": self._store.count_messages(user.user_id, "letter"),
-            }
+            return self._describe(user.user_id)
+
+    def account_states(self) -> list[dict[str, Any]]:
+        """Return ``account_state`` of every account, oldest first."""
+        with self._store.transaction():
+            return [self._describe(user.user_id) for user in self._store.accounts()]
+
+    def _describe(self, user_id: int) -> dict[str, Any]:
+        user = self._store.get_account_by_id(user_id)
+        return {
+            "username": user.username,
+            "balance": f"{user.balance:.6f}",
+            "currency": user.currency,
+            "status": user.status,
+            "global_sending": bool(user.global_sending),
+            "sms_part_limit": user.sms_part_limit,
+            "sms_count": self._store.count_messages(user.user_id, "sms"),
+            "voice_count": self._store.count_messages(user.user_id, "voice"),
+            "email_count": self._store.count_messages(user.user_id, "email"),
+            "letter_count": self._store.count_messages(user.user_id, "letter"),
+            "email_verification_tokens": {
+                row["email_address"]: row["token"] for row in self._store.pending_verifications(user.user_id)
+            },
+        }
+
+    def update_account(
+        self,
+        username: str,
+        *,
+        balance: str | None = None,
+        status: str | None = None,
+        global_sending: bool | None = None,
+        sms_part_limit: int | None = None,
+    ) -> dict[str, Any]:
+        """Change an existing account's balance, status, global sending or SMS part cap.
+
+        Returns the new ``account_state``. Raises KeyError for an unknown account and
+        ValueError for a value out of range.
+        """
+        amount = None
+        if balance is not None:
+            try:
+                amount = Decimal(balance)
+            except InvalidOperation as error:
+                raise ValueError(f"balance must be a decimal amount such as '5.00', got {balance!r}.") from error
+            if not amount.is_finite() or amount < 0:
+                raise ValueError(f"balance must be zero or more, got {balance!r}.")
+        if status is not None and status not in ACCOUNT_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(ACCOUNT_STATUSES)}, got {status!r}.")
+        if sms_part_limit is not None and not 1 <= sms_part_limit <= 10:
+            raise ValueError(f"sms_part_limit must be from 1 to 10, got {sms_part_limit!r}.")
+        with self._store.transaction():
+            user = self._store.get_account(username)
+            if user is None:
+                raise KeyError(f"No simulated account named {username!r}. Send a request with that username first.")
+            self._store.update_account(
+                user.user_id,
+                balance=amount,
+                status=status,  # type: ignore[arg-type]
+                global_sending=global_sending,
+                sms_part_limit=sms_part_limit,
+            )
+            return self._describe(user.user_id)
+
+
+def _rate_limit_key(headers: Mapping[str, str]) -> str:
+    credentials = basic_credentials(headers)
+    return credentials[0] if credentials is not None else ""

@@ -1,5 +1,11 @@
-"""Email endpoints of the simulator: sender addresses (GET and POST /v3/email/addresses),
-POST /v3/email/send, POST /v3/email/price and GET /v3/email/history."""
+"""Email endpoints of the simulator: sender addresses (GET and POST /v3/email/addresses,
+GET /v3/email/addresses/{id}), their verification (PUT /v3/email/address-verify/...),
+POST /v3/email/send, POST /v3/email/price and GET /v3/email/history.
+
+ClickSend emails a verification token to a new sender address. The simulator sends no email:
+the token is shown by ``Simulator.account_state``, ``kosmo-clicksend simulator state`` and
+``GET /__simulator/accounts/{username}``.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +32,16 @@ from .pricing import email_price
 from .sms import DELIVERY_DELAY_SECONDS
 from .store import decimal_to_micros, looks_like_email
 
-__all__ = ["email_address_add", "email_addresses_list", "email_history", "email_price_request", "email_send"]
+__all__ = [
+    "email_address_add",
+    "email_address_verify",
+    "email_address_view",
+    "email_addresses_list",
+    "email_history",
+    "email_price_request",
+    "email_send",
+    "email_verification_send",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +77,49 @@ def email_address_add(ctx: Context) -> tuple[str, Any]:
         raise bad_request({"email_address": f"The email address {address} has already been added."})
     row = ctx.store.add_email_address(ctx.account.user_id, address, verified=False, now=ctx.now)
     return "Email address has been created.", _address_row(row)
+
+
+def _owned_address(ctx: Context) -> dict[str, Any]:
+    """Return the account's sender address named by the path, or raise 404 NOT_FOUND."""
+    raw = ctx.params["email_address_id"]
+    email_address_id = parse_int(raw)
+    row = ctx.store.email_address(ctx.account.user_id, email_address_id) if email_address_id is not None else None
+    if row is None:
+        raise ApiError(404, "NOT_FOUND", f"Email address with email_address_id {raw} was not found.")
+    return row
+
+
+def email_address_view(ctx: Context) -> tuple[str, Any]:
+    """Describe one sender email address of the account."""
+    return "Here is your email address.", _address_row(_owned_address(ctx))
+
+
+def email_verification_send(ctx: Context) -> tuple[str, Any]:
+    """Issue a new verification token for an unverified sender address (no email leaves the simulator)."""
+    row = _owned_address(ctx)
+    if row["verified"]:
+        raise bad_request(
+            {"email_address_id": f"The email address {row['email_address']} is already verified."},
+        )
+    ctx.store.set_verification_token(row["email_address_id"])
+    return "Verification email has been sent.", {}
+
+
+def email_address_verify(ctx: Context) -> tuple[str, Any]:
+    """Verify a sender address with the token issued by the send-verification endpoint."""
+    row = _owned_address(ctx)
+    if not row["verified"]:
+        expected = ctx.store.verification_token(row["email_address_id"])
+        if expected is None or expected != ctx.params["activation_token"]:
+            raise bad_request(
+                {
+                    "activation_token": "The activation token is invalid. Request a new one with "
+                    f"PUT /v3/email/address-verify/{row['email_address_id']}/send."
+                },
+            )
+        ctx.store.verify_email_address(row["email_address_id"])
+        row = _owned_address(ctx)
+    return "Email address verified.", _address_row(row)
 
 
 def _read_recipients(
@@ -139,7 +197,7 @@ def _read_email(ctx: Context) -> dict[str, Any]:
         email_address_id = parse_int(sender.get("email_address_id"))
         if email_address_id is None:
             problems["from.email_address_id"] = "The from.email_address_id field is required and must be an integer."
-        from_name = text_value(sender.get("name")) or None
+        from_name = text_value(sender.get("name"))
 
     content = body.get("body")
     if not isinstance(content, str) or not content.strip():

@@ -1,9 +1,12 @@
 """Validation shared by the SMS and voice endpoints: the messages array, list expansion,
-recipients, sender ids, schedules and the credit check.
+recipients, sender ids, schedules, global sending, throttling and the credit check.
 
 Each message becomes one or more drafts (a list_id expands to one draft per contact). A
 draft that fails a check keeps its ClickSend status code, such as INVALID_RECIPIENT, and
 is reported inside a 200 response like ClickSend does.
+
+ClickSend's test numbers are exempt from COUNTRY_NOT_ENABLED and THROTTLED, because ClickSend
+documents that they always succeed.
 """
 
 from __future__ import annotations
@@ -18,15 +21,24 @@ from typing import Any
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, carrier
 
-from .api import Context, bad_request, currency_object, parse_int, price_number, text_value
+from .api import (
+    Context,
+    bad_request,
+    currency_object,
+    parse_int,
+    price_number,
+    text_value,
+)
 from .pricing import is_test_phone_number
-from .store import decimal_to_micros
+from .store import Channel, decimal_to_micros
 
 __all__ = [
     "MAX_MESSAGES",
+    "THROTTLE_SECONDS",
     "Draft",
     "PhoneTarget",
     "apply_credit",
+    "apply_throttle",
     "parse_phone_number",
     "parse_schedule",
     "prepare_drafts",
@@ -38,6 +50,9 @@ logger = logging.getLogger(__name__)
 
 MAX_MESSAGES = 1000
 SUCCESS = "SUCCESS"
+# ClickSend refuses the same body to the same recipient "a moment" after the last one and
+# tells the sender to retry in a few seconds, with no number. The simulator's window is 5 seconds.
+THROTTLE_SECONDS = 5
 
 # Made-up shared sender numbers, used when a message has no "from". The US and GB numbers
 # are in ranges reserved for fiction (555-01XX and Ofcom's 07700 900XXX).
@@ -223,6 +238,8 @@ def _build_draft(
         draft.reject("EMPTY_MESSAGE")
     elif target is None:
         draft.reject("INVALID_RECIPIENT")
+    elif _country_blocked(ctx, target):
+        draft.reject("COUNTRY_NOT_ENABLED")
     elif sender is None:
         draft.reject("INVALID_SENDER_ID")
     elif schedule is None:
@@ -232,6 +249,13 @@ def _build_draft(
     else:
         draft.schedule = schedule
     return draft
+
+
+def _country_blocked(ctx: Context, target: PhoneTarget) -> bool:
+    """Return whether the account lacks global sending and the recipient is abroad."""
+    if ctx.account.global_sending or is_test_phone_number(target.e164):
+        return False
+    return target.country != ctx.account.default_country
 
 
 def _expand_list(
@@ -301,6 +325,23 @@ def prepare_drafts(
             }
         )
     return drafts
+
+
+def apply_throttle(ctx: Context, drafts: list[Draft], channel: Channel) -> None:
+    """Reject with THROTTLED each accepted draft whose recipient got the same body within THROTTLE_SECONDS.
+
+    Earlier sends of the channel and earlier drafts of the same request both count.
+    """
+    recent = ctx.store.messages(ctx.account.user_id, channel, date_from=ctx.now - THROTTLE_SECONDS)
+    seen = {(record["to"], record["body"]) for record in recent}
+    for draft in drafts:
+        if not draft.accepted or is_test_phone_number(draft.to):
+            continue
+        key = (draft.to, draft.body)
+        if key in seen:
+            draft.reject("THROTTLED")
+            continue
+        seen.add(key)
 
 
 def apply_credit(ctx: Context, drafts: list[Draft]) -> Decimal:

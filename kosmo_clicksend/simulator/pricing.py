@@ -1,17 +1,15 @@
-"""Message parts, prices and ClickSend's test destinations for the simulator.
+"""Prices and ClickSend's test destinations for the simulator.
 
-Part rules follow ClickSend's published tables. A GSM-7 message fits 160 characters in
-one part and 153 per part when concatenated. A message with any character outside GSM-7
-is sent as Unicode, with 70 and 67. Voice messages use 300 (GSM) or 150 (Unicode) characters
-per part. NOTE: every rate in this module is made up for the simulator and is not a
-ClickSend price.
+Part counting lives in ``kosmo_clicksend.segments`` and is re-exported here. NOTE: every rate in
+this module is made up for the simulator and is not a ClickSend price.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+
+from ..phones import TEST_NUMBERS
+from ..segments import MAX_SMS_PARTS, MAX_VOICE_PARTS, SmsParts, VoiceParts, sms_parts, voice_parts
 
 __all__ = [
     "EMAIL_RATE",
@@ -35,40 +33,8 @@ __all__ = [
     "voice_price",
 ]
 
-# GSM 03.38 basic character set, without the escape code that leads into the extension table.
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-# GSM 03.38 extension table. Each character takes an escape code plus itself, so it counts 2 septets.
-GSM7_EXTENSION = frozenset("^{}\\[]~|€\f")
-
-SMS_GSM_SINGLE = 160
-SMS_GSM_MULTI = 153
-SMS_UNICODE_SINGLE = 70
-SMS_UNICODE_MULTI = 67
-# ClickSend truncates messages longer than 6 parts. The simulated GET /v3/account reports
-# the same cap as setting_sms_message_char_limit.
-MAX_SMS_PARTS = 6
-
-VOICE_GSM_PER_PART = 300
-VOICE_UNICODE_PER_PART = 150
-# ClickSend truncates voice messages longer than 4 parts.
-MAX_VOICE_PARTS = 4
-
 # ClickSend's published test destinations: nothing is delivered and nothing is charged.
-TEST_PHONE_NUMBERS = frozenset(
-    {
-        "+61411111111",
-        "+61422222222",
-        "+61433333333",
-        "+61444444444",
-        "+14055555555",
-        "+14055555666",
-        "+447777777777",
-        "+8615555555555",
-    }
-)
+TEST_PHONE_NUMBERS = TEST_NUMBERS
 TEST_EMAIL_ADDRESSES = frozenset({"test1@test.com", "test2@test.com", "test3@test.com"})
 TEST_POSTAL_CODES = frozenset({"11111", "22222", "33333"})
 
@@ -92,91 +58,6 @@ LETTER_PRIORITY_SURCHARGE = Decimal("0.8000")
 
 ZERO = Decimal("0.0000")
 FOUR_PLACES = Decimal("0.0001")
-
-
-@dataclass(frozen=True)
-class SmsParts:
-    """Encoding, counted length and part count of one SMS body.
-
-    ``characters`` is in GSM-7 septets for GSM-7 bodies and in UTF-16 code units for
-    Unicode bodies, with every line break counted as 2. ``unicode_characters`` lists the
-    distinct characters that forced Unicode, in order of first appearance.
-    """
-
-    encoding: Literal["GSM-7", "Unicode"]
-    characters: int
-    parts: int
-    unicode_characters: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class VoiceParts:
-    """Encoding, length in characters and part count of one text-to-speech body."""
-
-    encoding: Literal["GSM-7", "Unicode"]
-    characters: int
-    parts: int
-
-
-def _non_gsm_characters(body: str) -> list[str]:
-    found: list[str] = []
-    for char in body:
-        if char not in GSM7_BASIC and char not in GSM7_EXTENSION and char not in found:
-            found.append(char)
-    return found
-
-
-def _count_line_breaks(body: str) -> int:
-    # A CRLF pair is one line break, so it counts 2 like a lone CR or LF.
-    unified = body.replace("\r\n", "\n")
-    return unified.count("\n") + unified.count("\r")
-
-
-def _parts_for(length: int, single: int, multi: int, cap: int) -> int:
-    if length == 0:
-        return 0
-    if length <= single:
-        return 1
-    parts = -(-length // multi)
-    return min(parts, cap)
-
-
-def sms_parts(body: str) -> SmsParts:
-    """Count the parts ClickSend bills for an SMS body.
-
-    ClickSend documents that a line break counts 2 characters, and the simulator applies
-    that to LF, CR and CRLF in both encodings. In GSM-7, each extension-table character
-    (``^ { } \\ [ ] ~ | €`` and form feed) also counts 2. The part count is capped at 6
-    because ClickSend truncates longer messages. An empty body has 0 parts.
-    """
-    unicode_characters = _non_gsm_characters(body)
-    line_breaks = _count_line_breaks(body)
-    without_breaks = body.replace("\r", "").replace("\n", "")
-
-    if unicode_characters:
-        code_units = len(without_breaks.encode("utf-16-le")) // 2
-        characters = code_units + 2 * line_breaks
-        parts = _parts_for(characters, SMS_UNICODE_SINGLE, SMS_UNICODE_MULTI, MAX_SMS_PARTS)
-        return SmsParts("Unicode", characters, parts, unicode_characters)
-
-    characters = 2 * line_breaks
-    for char in without_breaks:
-        characters += 2 if char in GSM7_EXTENSION else 1
-    parts = _parts_for(characters, SMS_GSM_SINGLE, SMS_GSM_MULTI, MAX_SMS_PARTS)
-    return SmsParts("GSM-7", characters, parts, [])
-
-
-def voice_parts(body: str) -> VoiceParts:
-    """Count the parts ClickSend bills for a text-to-speech body.
-
-    Voice parts have no concatenation overhead: 300 characters each for GSM-7 text and
-    150 for Unicode text, capped at 4 parts. Characters are Unicode code points.
-    """
-    encoding: Literal["GSM-7", "Unicode"] = "Unicode" if _non_gsm_characters(body) else "GSM-7"
-    per_part = VOICE_UNICODE_PER_PART if encoding == "Unicode" else VOICE_GSM_PER_PART
-    characters = len(body)
-    parts = _parts_for(characters, per_part, per_part, MAX_VOICE_PARTS)
-    return VoiceParts(encoding, characters, parts)
 
 
 def is_test_phone_number(e164: str) -> bool:

@@ -13,7 +13,14 @@ from .api import (
     history_date_bounds,
     paginate,
 )
-from .outbound import Draft, apply_credit, prepare_drafts, read_messages, send_summary
+from .outbound import (
+    Draft,
+    apply_credit,
+    apply_throttle,
+    prepare_drafts,
+    read_messages,
+    send_summary,
+)
 from .pricing import sms_parts, sms_price
 from .store import decimal_to_micros
 
@@ -29,10 +36,10 @@ SEARCH_FIELDS = ("status", "to", "from", "message_id", "subaccount_id")
 ORDER_FIELDS = ("date", "to", "from", "status", "body", "username")
 
 
-def _price_drafts(drafts: list[Draft]) -> None:
+def _price_drafts(ctx: Context, drafts: list[Draft]) -> None:
     for draft in drafts:
         if draft.accepted:
-            draft.parts = sms_parts(draft.body).parts
+            draft.parts = sms_parts(draft.body, ctx.account.sms_part_limit).parts
             draft.price = sms_price(draft.country, draft.parts, draft.to)
 
 
@@ -72,9 +79,10 @@ def _sent_message(ctx: Context, draft: Draft, message_id: str) -> dict[str, Any]
         "message_parts": draft.parts,
         "message_price": format_amount(draft.price),
         "from_email": from_email if isinstance(from_email, str) and from_email else None,
-        "list_id": draft.list_id,
+        # The spec types list_id and contact_id as strings in responses, unlike the request's numbers.
+        "list_id": str(draft.list_id) if draft.list_id is not None else None,
         "custom_string": _custom_string(draft),
-        "contact_id": contact["contact_id"] if contact else None,
+        "contact_id": str(contact["contact_id"]) if contact else None,
         "user_id": ctx.account.user_id,
         "subaccount_id": ctx.account.user_id,
         "is_shared_system_number": draft.is_shared_sender,
@@ -90,7 +98,7 @@ def _priced_message(draft: Draft, message_id: str) -> dict[str, Any]:
         "to": draft.to,
         "body": draft.body,
         "from": draft.sender,
-        "schedule": draft.schedule or "",
+        "schedule": str(draft.schedule) if draft.schedule else "",
         "message_id": message_id,
         "message_parts": draft.parts,
         "message_price": format_amount(draft.price),
@@ -113,7 +121,8 @@ def _history_record(ctx: Context, sent: dict[str, Any], draft: Draft) -> dict[st
 def sms_send(ctx: Context) -> tuple[str, Any]:
     """Queue SMS messages: charge the accepted ones and record them in history."""
     drafts = prepare_drafts(ctx, read_messages(ctx), shared_sender=True)
-    _price_drafts(drafts)
+    apply_throttle(ctx, drafts, "sms")
+    _price_drafts(ctx, drafts)
     total = apply_credit(ctx, drafts)
 
     messages = []
@@ -134,7 +143,7 @@ def sms_send(ctx: Context) -> tuple[str, Any]:
 def sms_price_request(ctx: Context) -> tuple[str, Any]:
     """Price SMS messages without sending, charging or recording anything."""
     drafts = prepare_drafts(ctx, read_messages(ctx), shared_sender=True)
-    _price_drafts(drafts)
+    _price_drafts(ctx, drafts)
     messages = [_priced_message(draft, ctx.store.new_message_id()) for draft in drafts]
     return "Here is some pricing.", send_summary(ctx, drafts, messages)
 

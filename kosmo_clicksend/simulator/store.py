@@ -23,8 +23,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from .schema import (
+    ACCOUNT_COLUMNS_ADDED,
+    LIST_EMAIL_ID_ALPHABET,
+    RESET_TABLES,
+    SCHEMA,
+    SEED_LISTS,
+    SEED_RETURN_ADDRESS,
+    SEED_UNVERIFIED_EMAIL,
+    SEED_VERIFIED_EMAIL,
+)
+
 __all__ = [
+    "ACCOUNT_STATUSES",
+    "DEFAULT_SMS_PART_LIMIT",
     "Account",
+    "AccountStatus",
     "Channel",
     "Store",
     "StoreClosedError",
@@ -37,96 +51,15 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 Channel = Literal["sms", "voice", "email", "letter"]
+AccountStatus = Literal["active", "notactive", "banned"]
+ACCOUNT_STATUSES = ("active", "notactive", "banned")
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+DEFAULT_SMS_PART_LIMIT = 6
 MICROS = Decimal(1_000_000)
 
 # Syntactic plausibility only: one "@", no spaces, and a dot in the domain.
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS accounts (
-    user_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    username TEXT NOT NULL UNIQUE,
-    api_key_sha256 TEXT NOT NULL,
-    balance_micros INTEGER NOT NULL,
-    currency TEXT NOT NULL,
-    default_country TEXT NOT NULL,
-    date_sign_up INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS email_addresses (
-    email_address_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id INTEGER NOT NULL REFERENCES accounts(user_id),
-    email_address TEXT NOT NULL,
-    verified INTEGER NOT NULL,
-    date_added INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS return_addresses (
-    return_address_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id INTEGER NOT NULL REFERENCES accounts(user_id),
-    address_name TEXT NOT NULL,
-    address_line_1 TEXT NOT NULL,
-    address_line_2 TEXT NOT NULL,
-    address_city TEXT NOT NULL,
-    address_state TEXT NOT NULL,
-    address_postal_code TEXT NOT NULL,
-    address_country TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS contact_lists (
-    list_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id INTEGER NOT NULL REFERENCES accounts(user_id),
-    list_name TEXT NOT NULL,
-    list_email_id TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS contacts (
-    contact_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    list_id INTEGER NOT NULL REFERENCES contact_lists(list_id),
-    phone_number TEXT NOT NULL,
-    first_name TEXT NOT NULL,
-    last_name TEXT NOT NULL,
-    email TEXT NOT NULL,
-    date_added INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id INTEGER NOT NULL REFERENCES accounts(user_id),
-    channel TEXT NOT NULL CHECK (channel IN ('sms', 'voice', 'email', 'letter')),
-    date INTEGER NOT NULL,
-    message_id TEXT NOT NULL UNIQUE,
-    record TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS messages_by_user_channel_date ON messages (user_id, channel, date);
-"""
-
-# Contact lists every new account starts with. The phone numbers are ClickSend's test
-# numbers, so sending to a seeded list costs nothing.
-SEED_LISTS: dict[str, list[tuple[str, str, str, str]]] = {
-    "Customers": [
-        ("+61411111111", "Alice", "Nguyen", "alice.nguyen@example.com"),
-        ("+61422222222", "Bob", "Smith", "bob.smith@example.com"),
-        ("+61433333333", "Carol", "Jones", "carol.jones@example.com"),
-    ],
-    "Staff": [
-        ("+61444444444", "Dave", "Brown", "dave.brown@example.com"),
-        ("+14055555555", "Erin", "Wilson", "erin.wilson@example.com"),
-    ],
-}
-SEED_VERIFIED_EMAIL = "sender@example.com"
-SEED_UNVERIFIED_EMAIL = "unverified@example.com"
-SEED_RETURN_ADDRESS = {
-    "address_name": "Sandbox Sender",
-    "address_line_1": "1 Example Street",
-    "address_line_2": "",
-    "address_city": "Melbourne",
-    "address_state": "VIC",
-    "address_postal_code": "3000",
-    "address_country": "AU",
-}
-LIST_EMAIL_ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def looks_like_email(text: str) -> bool:
@@ -164,6 +97,9 @@ class Account:
     default_country: str
     date_sign_up: int
     api_key_sha256: str = field(repr=False)
+    status: str = "active"
+    global_sending: int = 1
+    sms_part_limit: int = DEFAULT_SMS_PART_LIMIT
 
     @property
     def balance(self) -> Decimal:
@@ -198,14 +134,24 @@ class Store:
             if path is not None:
                 self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.executescript(SCHEMA)
+            self._add_missing_columns()
             self._conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (SCHEMA_VERSION,),
             )
         except sqlite3.Error:
             self._conn.close()
             self._conn = None
             raise
         logger.debug("Opened simulator state at %s", target)
+
+    def _add_missing_columns(self) -> None:
+        conn = self._connection()
+        present = {row["name"] for row in conn.execute("PRAGMA table_info(accounts)").fetchall()}
+        for name, definition in ACCOUNT_COLUMNS_ADDED.items():
+            if name not in present:
+                conn.execute(f"ALTER TABLE accounts ADD COLUMN {name} {definition}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -287,6 +233,10 @@ class Store:
             raise KeyError(f"No simulated account has user_id {user_id}.")
         return Account(**row)
 
+    def accounts(self) -> list[Account]:
+        """Return every account, oldest first."""
+        return [Account(**row) for row in self._query("SELECT * FROM accounts ORDER BY user_id")]
+
     def create_account(
         self,
         username: str,
@@ -296,13 +246,24 @@ class Store:
         balance: Decimal,
         currency: str,
         default_country: str,
+        status: AccountStatus = "active",
+        global_sending: bool = True,
     ) -> Account:
         """Create an account and seed its senders, return address and contact lists."""
         conn = self._connection()
         cursor = conn.execute(
-            "INSERT INTO accounts (username, api_key_sha256, balance_micros, currency, default_country, date_sign_up) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (username, hash_api_key(api_key), decimal_to_micros(balance), currency, default_country, now),
+            "INSERT INTO accounts (username, api_key_sha256, balance_micros, currency, default_country, date_sign_up, "
+            "status, global_sending) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                username,
+                hash_api_key(api_key),
+                decimal_to_micros(balance),
+                currency,
+                default_country,
+                now,
+                status,
+                int(global_sending),
+            ),
         )
         user_id = int(cursor.lastrowid or 0)
 
@@ -331,6 +292,41 @@ class Store:
             "UPDATE accounts SET balance_micros = balance_micros + ? WHERE user_id = ?", (delta_micros, user_id)
         )
 
+    def update_account(
+        self,
+        user_id: int,
+        *,
+        balance: Decimal | None = None,
+        status: AccountStatus | None = None,
+        global_sending: bool | None = None,
+        sms_part_limit: int | None = None,
+    ) -> Account:
+        """Change the given settings of an account and return it; None leaves a setting as it is."""
+        changes: dict[str, Any] = {}
+        if balance is not None:
+            changes["balance_micros"] = decimal_to_micros(balance)
+        if status is not None:
+            changes["status"] = status
+        if global_sending is not None:
+            changes["global_sending"] = int(global_sending)
+        if sms_part_limit is not None:
+            changes["sms_part_limit"] = sms_part_limit
+        for column, value in changes.items():
+            # Column names come from the fixed set above, never from the caller.
+            self._connection().execute(f"UPDATE accounts SET {column} = ? WHERE user_id = ?", (value, user_id))
+        return self.get_account_by_id(user_id)
+
+    def reset(self) -> None:
+        """Delete every account, message and address, and restart ids and the message id sequence."""
+        conn = self._connection()
+        for table in RESET_TABLES:
+            conn.execute(f"DELETE FROM {table}")
+        conn.execute("DELETE FROM sqlite_sequence")
+        conn.execute("DELETE FROM meta WHERE key = 'ids_drawn'")
+        self._rng = random.Random(self._seed)
+        self._rng_position = 0
+        logger.info("Reset the simulator state")
+
     # Email sender addresses
 
     def email_addresses(self, user_id: int) -> list[dict[str, Any]]:
@@ -358,6 +354,36 @@ class Store:
         row = self.email_address(user_id, int(cursor.lastrowid or 0))
         assert row is not None
         return row
+
+    def set_verification_token(self, email_address_id: int) -> str:
+        """Create (or replace) the verification token of a sender address and return it."""
+        token = f"{self._draw_bits():032X}"[:12]
+        self._connection().execute(
+            "INSERT INTO email_verifications (email_address_id, token) VALUES (?, ?) "
+            "ON CONFLICT(email_address_id) DO UPDATE SET token = excluded.token",
+            (email_address_id, token),
+        )
+        return token
+
+    def verification_token(self, email_address_id: int) -> str | None:
+        """Return the pending verification token of a sender address, or None."""
+        row = self._query_one("SELECT token FROM email_verifications WHERE email_address_id = ?", (email_address_id,))
+        return str(row["token"]) if row else None
+
+    def verify_email_address(self, email_address_id: int) -> None:
+        """Mark a sender address verified and drop its token."""
+        conn = self._connection()
+        conn.execute("UPDATE email_addresses SET verified = 1 WHERE email_address_id = ?", (email_address_id,))
+        conn.execute("DELETE FROM email_verifications WHERE email_address_id = ?", (email_address_id,))
+
+    def pending_verifications(self, user_id: int) -> list[dict[str, Any]]:
+        """Return the account's unverified sender addresses that have a token, as rows with the token."""
+        return self._query(
+            "SELECT e.email_address_id, e.email_address, v.token FROM email_addresses e "
+            "JOIN email_verifications v ON v.email_address_id = e.email_address_id "
+            "WHERE e.user_id = ? ORDER BY e.email_address_id",
+            (user_id,),
+        )
 
     # Return addresses
 

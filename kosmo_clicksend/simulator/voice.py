@@ -14,7 +14,14 @@ from .api import (
     parse_flag,
     text_value,
 )
-from .outbound import Draft, apply_credit, prepare_drafts, read_messages, send_summary
+from .outbound import (
+    Draft,
+    apply_credit,
+    apply_throttle,
+    prepare_drafts,
+    read_messages,
+    send_summary,
+)
 from .pricing import voice_parts, voice_price
 from .sms import delivery_status
 from .store import decimal_to_micros
@@ -101,7 +108,7 @@ def _voice_message(ctx: Context, draft: Draft, message_id: str) -> dict[str, Any
     return {
         "date": None,
         "date_added": ctx.now,
-        "list_id": draft.list_id,
+        "list_id": str(draft.list_id) if draft.list_id is not None else None,
         "to": draft.to,
         "to_type": draft.number_type,
         "body": draft.body,
@@ -131,6 +138,7 @@ def _voice_message(ctx: Context, draft: Draft, message_id: str) -> dict[str, Any
 def voice_send(ctx: Context) -> tuple[str, Any]:
     """Queue voice calls: charge the accepted ones and record them in history."""
     drafts = prepare_drafts(ctx, read_messages(ctx), shared_sender=False, check=_check_voice_message)
+    apply_throttle(ctx, drafts, "voice")
     _price_drafts(drafts)
     total = apply_credit(ctx, drafts)
 
