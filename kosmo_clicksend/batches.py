@@ -87,6 +87,9 @@ def prepare_messages(
                     normalized.append({"index": index, "to": raw_to, "sent": item["to"]})
         if "schedule" in item:
             item["schedule"] = to_unix_seconds(item["schedule"], zone, end_of_day=False)
+        if "list_id" in item:
+            # ClickSend's current OpenAPI spec types list_id as a string; older docs used a number.
+            item["list_id"] = str(item["list_id"])
         prepared.append(item)
     if problems:
         raise ArgumentError(spec.name, problems)
@@ -141,7 +144,9 @@ def send_in_batches(spec: ToolSpec, client: ClickSendClient, messages: list[dict
     results: list[dict[str, Any]] = []
     for number, batch in enumerate(batches):
         try:
-            results.append(client.request(spec.name, spec.method, spec.path, body={"messages": batch}))
+            results.append(
+                client.request(spec.name, spec.method, spec.path, body={"messages": batch}, idempotent=spec.operation == "read")
+            )
         except ClickSendError as exc:
             if number == 0 or spec.operation == "read":
                 raise

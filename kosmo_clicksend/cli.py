@@ -11,23 +11,26 @@ import argparse
 import json
 import logging
 import re
-import sqlite3
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import asdict
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
-from .config import SANDBOX_ACCOUNT, Config, default_config_path, default_data_dir, load_config
+from .config import load_config
 from .docs import NAMESPACE_PAGE, find_page, read_doc
 from .errors import ClickSendError, ConfigError, UnknownFunctionError
 from .host import ClickSendHost
+from .journal import Journal
 from .lua_runtime import MIB, Limits, ScriptRunner
+from .policy import WritePreview
+from .session import Session, SessionOptions, journal_path, open_session
 from .specs import REGISTRY
-from .tools import ClickSendService
+from .worker import WorkerRunner
 
 __all__ = ["main"]
 
@@ -79,6 +82,26 @@ def _function_help() -> str:
     return "\n".join(lines)
 
 
+def _amount(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid amount {text!r}; use a number such as 5.00") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"amount {text!r} is negative; use 0 or more")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}; use a whole number such as 100") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"count {text!r} must be at least 1")
+    return value
+
+
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sandbox", action="store_true", help="send every call to the built-in ClickSend simulator")
     parser.add_argument(
@@ -88,6 +111,16 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--config", metavar="PATH", help="config file (default: KOSMO_CLICKSEND_CONFIG or the platform config dir)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.add_argument("--allow-writes", action="store_true", help="let every account send without asking")
+    parser.add_argument("--read-only", action="store_true", help="deny every write (sends, emails, letters)")
+    parser.add_argument("--dry-run", action="store_true", help="validate and price writes, send nothing")
+    parser.add_argument(
+        "--max-spend",
+        type=_amount,
+        metavar="AMOUNT",
+        help="refuse a write that would take the run's spend past AMOUNT, in the account's currency (config: max_spend)",
+    )
+    parser.add_argument("--journal", metavar="PATH", help="journal file (default: journal.sqlite3 in the user data directory)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log one line per ClickSend request to stderr")
 
 
@@ -121,6 +154,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--output-limit", type=parse_size, default=MIB, metavar="SIZE", help="limit on captured print output, same units (default 1M)"
     )
+    run.add_argument(
+        "--result-limit", type=parse_size, default=MIB, metavar="SIZE", help="limit on the returned value as JSON (default 1M)"
+    )
+    run.add_argument(
+        "--max-calls", type=_count, default=1000, metavar="N", help="limit on ClickSend tool calls per run (default 1000)"
+    )
+    run.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the script in this process: about 60 ms faster, but a long C call such as a pathological "
+        "string pattern cannot be stopped at the time limit",
+    )
 
     call = commands.add_parser(
         "call",
@@ -137,11 +182,68 @@ def build_parser() -> argparse.ArgumentParser:
     docs = commands.add_parser("docs", help="print a page of the Lua reference", description="Print lua_read_doc(PAGE).")
     docs.add_argument("page", nargs="?", default=NAMESPACE_PAGE, help=f"page name (default {NAMESPACE_PAGE})")
     docs.add_argument("--config", metavar="PATH", help="config file whose accounts get pages")
+
+    journal = commands.add_parser(
+        "journal", help="list recent writes", description="List the newest journal entries: every write and its outcome."
+    )
+    journal.add_argument("--sandbox", action="store_true", help="read the sandbox's journal")
+    journal.add_argument("--journal", metavar="PATH", help="journal file (default: journal.sqlite3 in the user data directory)")
+    journal.add_argument("--limit", type=_count, default=20, metavar="N", help="entries to show (default 20)")
+    journal.add_argument("--json", action="store_true", help="print a JSON list")
+
+    _add_simulator_parser(commands)
     return parser
 
 
-def _configure_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def _add_simulator_parser(commands: Any) -> None:
+    simulator = commands.add_parser(
+        "simulator",
+        help="serve, reset or inspect the built-in ClickSend simulator",
+        description="Serve the built-in ClickSend simulator over HTTP, reset its state or show an account's state.",
+    )
+    actions = simulator.add_subparsers(dest="simulator_command", metavar="ACTION")
+    state_help = "simulator state file (default: simulator.sqlite3 in the user data directory, as run --sandbox)"
+
+    serve = actions.add_parser(
+        "serve",
+        help="serve the simulator over HTTP until Ctrl-C",
+        description="Serve the simulator over HTTP on a loopback address and print its URL; Ctrl-C stops it.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=0, help="TCP port (default 0: a free port, printed at start)")
+    serve.add_argument("--state", metavar="FILE", help=state_help)
+    serve.add_argument("--scenario", metavar="FILE", help="TOML or JSON file of fault rules and a rate limit")
+    serve.add_argument("--rate-limit", metavar="REQUESTS/SECONDS", help="request budget per account, such as 20/60")
+    serve.add_argument("--seed", type=int, default=0, help="seed of the message ids (default 0)")
+    serve.add_argument("--balance", default="20.00", help="starting balance of new accounts (default 20.00)")
+    serve.add_argument("--currency", default="AUD", help="currency of new accounts (default AUD)")
+    serve.add_argument("--country", default="AU", help="default country of new accounts, ISO 3166 alpha-2 (default AU)")
+    serve.add_argument(
+        "--no-global-sending",
+        action="store_true",
+        help="new accounts may send only to their default country (others get COUNTRY_NOT_ENABLED)",
+    )
+    serve.add_argument("-v", "--verbose", action="store_true", help="log one line per request to stderr")
+
+    reset = actions.add_parser(
+        "reset",
+        help="delete every simulated account and message",
+        description="Delete every simulated account, message and address in the state file.",
+    )
+    reset.add_argument("--state", metavar="FILE", help=state_help)
+
+    state = actions.add_parser(
+        "state",
+        help="show accounts' balance and message counts",
+        description="Show the balance, settings and message counts of simulated accounts.",
+    )
+    state.add_argument("username", nargs="?", help="show only this account")
+    state.add_argument("--state", metavar="FILE", help=state_help)
+    state.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _configure_logging(verbose: bool, err: TextIO) -> None:
+    handler = logging.StreamHandler(err)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("kosmo_clicksend")
     root.handlers[:] = [handler]
@@ -149,40 +251,38 @@ def _configure_logging(verbose: bool) -> None:
     root.propagate = False
 
 
-def _service(args: argparse.Namespace, stack: ExitStack) -> ClickSendService:
-    config = load_config(args.config)
-    accounts = dict(config.accounts)
-    if not args.sandbox:
-        if "default" not in accounts:
-            where = config.source or (args.config or default_config_path())
-            raise ConfigError(
-                "no ClickSend account configured: set CLICKSEND_USERNAME and CLICKSEND_API_KEY, add "
-                f"[accounts.default] to {where}, or add --sandbox to use the built-in simulator"
-            )
-        service = ClickSendService(accounts, base_url=config.base_url, time_zone=config.time_zone)
-        stack.callback(service.close)
-        return service
-    return _sandbox_service(args, config, accounts, stack)
-
-
-def _sandbox_service(args: argparse.Namespace, config: Config, accounts: dict[str, Any], stack: ExitStack) -> ClickSendService:
-    from .simulator import Simulator, SimulatorTransport
-
-    if "default" not in accounts:
-        accounts["default"] = SANDBOX_ACCOUNT
-    state = Path(args.sandbox_state) if args.sandbox_state else default_data_dir() / "simulator.sqlite3"
-    try:
-        simulator = Simulator(state)
-    except (sqlite3.Error, OSError) as exc:
-        raise UsageError(
-            f"cannot open the simulator state {state}: {exc}; give another file with --sandbox-state or delete this one"
-        ) from exc
-    stack.callback(simulator.close)
-    service = ClickSendService(
-        accounts, time_zone=config.time_zone, transport_factory=lambda: SimulatorTransport(simulator)
+def _session_options(args: argparse.Namespace) -> SessionOptions:
+    return SessionOptions(
+        config_path=args.config,
+        sandbox=args.sandbox,
+        sandbox_state=args.sandbox_state,
+        dry_run=args.dry_run,
+        max_spend=args.max_spend,
+        allow_writes=args.allow_writes,
+        read_only=args.read_only,
+        journal=args.journal,
     )
-    stack.callback(service.close)
-    return service
+
+
+def _terminal_confirm(stdin: TextIO, err: TextIO) -> Callable[[WritePreview], bool] | None:
+    """Return a function that asks on the terminal before a write, or None when stdin is not a terminal."""
+    if not stdin.isatty():
+        return None
+
+    def confirm(preview: WritePreview) -> bool:
+        err.write(f"About to send: {preview.describe()}\nSend it? [y/N] ")
+        err.flush()
+        answer = stdin.readline().strip().lower()
+        return answer in ("y", "yes")
+
+    return confirm
+
+
+def _open(args: argparse.Namespace, stack: ExitStack, stdin: TextIO, err: TextIO) -> Session:
+    session = open_session(_session_options(args), stack, confirm=_terminal_confirm(stdin, err))
+    for note in session.guard.reconcile():
+        err.write(f"kosmo-clicksend: {note}\n")
+    return session
 
 
 def _read_code(args: argparse.Namespace, stdin: TextIO) -> tuple[str, str]:
@@ -212,10 +312,19 @@ def _print_json(data: Any, out: TextIO, *, sort_keys: bool = False) -> None:
 
 def _command_run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     code, chunk_name = _read_code(args, stdin)
+    limits = Limits(
+        time_limit=args.time_limit,
+        memory_limit=args.memory_limit,
+        output_limit=args.output_limit,
+        result_limit=args.result_limit,
+        max_calls=args.max_calls,
+    )
     with ExitStack() as stack:
-        service = _service(args, stack)
-        runner = ScriptRunner(ClickSendHost(service), Limits(time_limit=args.time_limit, memory_limit=args.memory_limit, output_limit=args.output_limit))
+        session = _open(args, stack, stdin, err)
+        host = ClickSendHost(session.service, session.guard)
+        runner = ScriptRunner(host, limits) if args.in_process else WorkerRunner(host, limits)
         result = runner.run(code, chunk_name=chunk_name)
+        spend = {"total_spend": session.guard.spent, "currency": session.guard.currency, "dry_run": args.dry_run}
     if args.json:
         _print_json(
             {
@@ -226,6 +335,7 @@ def _command_run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: Text
                 "execution_time_ms": result.execution_time_ms,
                 "memory_usage": result.memory_usage,
                 "integration_calls": [asdict(call) for call in result.integration_calls],
+                **spend,
             },
             out,
         )
@@ -252,13 +362,21 @@ def _command_call(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: Tex
         raise UsageError("arguments must be a JSON object such as '{\"limit\": 15}'")
     started = time.monotonic()
     with ExitStack() as stack:
-        service = _service(args, stack)
-        target = service.resolve_name(args.function, args.account)
-        meta = {"tool": target.spec.name, "account": target.account, "operation": target.spec.operation, "sandbox": args.sandbox}
+        session = _open(args, stack, stdin, err)
+        target = session.service.resolve_name(args.function, args.account)
         try:
-            data, error = service.call(target, arguments), None
+            data, error = session.guard.call(target, arguments), None
         except ClickSendError as exc:
             data, error = None, str(exc)
+        meta = {
+            "tool": target.spec.name,
+            "account": target.account,
+            "operation": target.spec.operation,
+            "sandbox": args.sandbox,
+            "dry_run": args.dry_run,
+            "total_spend": session.guard.spent,
+            "currency": session.guard.currency,
+        }
     duration_ms = round((time.monotonic() - started) * 1000, 3)
     if args.json:
         _print_json(
@@ -270,6 +388,32 @@ def _command_call(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: Tex
     else:
         err.write(f"error: {error}\n")
     return EXIT_OK if error is None else EXIT_FAILURE
+
+
+def _command_journal(args: argparse.Namespace, out: TextIO) -> int:
+    path = journal_path(SessionOptions(sandbox=args.sandbox, journal=args.journal))
+    if not path.exists():
+        entries: list[dict[str, Any]] = []
+    else:
+        with Journal(path) as journal:
+            entries = [entry.to_dict() for entry in journal.recent(args.limit)]
+    if args.json:
+        _print_json(entries, out)
+        return EXIT_OK
+    if not entries:
+        out.write(f"No journal entries in {path}.\n")
+        return EXIT_OK
+    for entry in entries:
+        when = datetime.fromtimestamp(entry["started"], tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        cost = "" if entry["cost"] is None else f" cost {entry['cost']:.4f} {entry['currency'] or ''}".rstrip()
+        ids = f" ids {', '.join(entry['message_ids'])}" if entry["message_ids"] else ""
+        out.write(
+            f"#{entry['id']} {when} {entry['tool']} account {entry['account']}: {entry['outcome']}, "
+            f"{entry['message_count']} to {', '.join(entry['recipients'][:3])}{cost}{ids}\n"
+        )
+        if entry["error"]:
+            out.write(f"    {entry['error']}\n")
+    return EXIT_OK
 
 
 def _command_docs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -308,12 +452,18 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
     if args.command is None:
         parser.print_help(out)
         return EXIT_USAGE
-    _configure_logging(getattr(args, "verbose", False))
+    _configure_logging(getattr(args, "verbose", False), err)
     try:
         if args.command == "run":
             return _command_run(args, stdin, out, err)
         if args.command == "call":
             return _command_call(args, stdin, out, err)
+        if args.command == "simulator":
+            from .simulator.commands import run_simulator_command
+
+            return run_simulator_command(args, out, err)
+        if args.command == "journal":
+            return _command_journal(args, out)
         return _command_docs(args, out, err)
     except (UsageError, ConfigError, UnknownFunctionError) as exc:
         if getattr(args, "json", False):

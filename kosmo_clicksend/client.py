@@ -12,15 +12,17 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from . import __version__
-from .errors import InvalidResponseError, TransportError, api_error_for_status
+from .errors import ApiError, InvalidResponseError, RateLimitError, TransportError, api_error_for_status
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ClickSendClient"]
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ClickSendClient", "RetryPolicy"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,38 @@ DEFAULT_BASE_URL = "https://rest.clicksend.com/v3"
 # Connect fast or fail; ClickSend can take several seconds to accept a batch of 1000 messages.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 _BODY_START_CHARS = 200
+_RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with jitter; all times in seconds.
+
+    ``attempts`` counts every try, the first included. A Retry-After longer than
+    ``max_retry_after`` is not waited for: the RateLimitError goes to the caller instead.
+    """
+
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 30.0
+
+    def delay_for(self, error: Exception, attempt: int, *, safe: bool) -> float | None:
+        """Return how long to wait before trying again after ``error``, or None to give up."""
+        if attempt + 1 >= self.attempts:
+            return None
+        backoff = min(self.max_delay, self.base_delay * 2**attempt)
+        # Equal jitter: half fixed, half random, so parallel clients spread out.
+        jittered = backoff / 2 + random.uniform(0, backoff / 2)
+        if isinstance(error, RateLimitError):
+            if error.retry_after is None:
+                return jittered
+            return error.retry_after if error.retry_after <= self.max_retry_after else None
+        if isinstance(error, TransportError):
+            return jittered if safe or not error.sent else None
+        if isinstance(error, ApiError) and error.status in _RETRYABLE_STATUSES:
+            return jittered if safe else None
+        return None
 
 
 class ClickSendClient:
@@ -46,9 +80,13 @@ class ClickSendClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
         account: str = "default",
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.username = username
         self.account = account
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -80,13 +118,35 @@ class ClickSendClient:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        idempotent: bool | None = None,
     ) -> dict[str, Any]:
-        """Send one request and return ClickSend's decoded JSON envelope.
+        """Send a request, retrying where that is safe, and return ClickSend's decoded JSON envelope.
 
-        ``tool`` names the caller in errors and logs. Raises ``ApiError`` (or a subclass) for an
-        HTTP error status or a body that is not a JSON object, and ``TransportError`` when no
-        answer arrived; ``TransportError.sent`` tells whether the request may have reached ClickSend.
+        ``idempotent`` (default: True for GET) marks reads and price calls. They are retried after
+        connection errors, timeouts, 429 and 5xx answers. Anything else, such as a send, is retried
+        only after 429 or when the request provably never left (connection refused, DNS failure),
+        so a send can never go out twice. ``tool`` names the caller in errors and logs.
+
+        Raises ``ApiError`` (or a subclass) for an HTTP error status or a body that is not a JSON
+        object, and ``TransportError`` when no answer arrived; ``TransportError.sent`` tells whether
+        the request may have reached ClickSend.
         """
+        safe = method == "GET" if idempotent is None else idempotent
+        attempt = 0
+        while True:
+            try:
+                return self._request_once(tool, method, path, params=params, body=body)
+            except (ApiError, TransportError) as exc:
+                delay = self.retry.delay_for(exc, attempt, safe=safe)
+                if delay is None:
+                    raise
+                attempt += 1
+                logger.info("%s %s %s: retry %d in %.1f s after %s", tool, method, path, attempt, delay, type(exc).__name__)
+                self._sleep(delay)
+
+    def _request_once(
+        self, tool: str, method: str, path: str, *, params: Mapping[str, Any] | None, body: Any
+    ) -> dict[str, Any]:
         started = time.monotonic()
         query = {key: value for key, value in (params or {}).items() if value is not None}
         try:

@@ -22,6 +22,7 @@ Only the CLI calls ``load_config``; the library takes a ``Config`` and never rea
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -46,15 +47,29 @@ __all__ = [
     "SANDBOX_ACCOUNT",
     "Account",
     "Config",
+    "Permissions",
     "default_config_path",
     "default_data_dir",
     "load_config",
 ]
 
+logger = logging.getLogger(__name__)
+
 APP_NAME = "kosmo-clicksend"
 _ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Lua names the account namespace; these would hide a function or the namespace itself.
 _RESERVED_ALIASES = {"integrations", "clicksend"}
+
+
+PERMISSION_VALUES = ("allow", "ask", "deny")
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What an account may do: allow, ask or deny, for reads and for writes; None leaves it unset."""
+
+    read: str | None = None
+    write: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +84,7 @@ class Account:
     username: str
     api_key: str = field(repr=False)
     default_country: str | None = None
+    permissions: Permissions = field(default_factory=Permissions)
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,8 @@ class Config:
     time_zone: str = "UTC"
     base_url: str | None = None
     source: Path | None = None
+    permissions: Permissions = field(default_factory=Permissions)
+    max_spend: float | None = None
 
     @property
     def aliases(self) -> list[str]:
@@ -122,6 +140,11 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str
         raise ConfigError(f"config {file_path}: file not found; create it or drop --config / KOSMO_CLICKSEND_CONFIG")
 
     default_country = _read_country(f"config {file_path}", raw.get("default_country"))
+    permissions = _read_permissions(f"config {file_path}: [permissions]", raw.get("permissions"))
+    max_spend = raw.get("max_spend")
+    if max_spend is not None and (isinstance(max_spend, bool) or not isinstance(max_spend, (int, float)) or max_spend < 0):
+        raise ConfigError(f"config {file_path}: max_spend {max_spend!r} must be a number of at least 0, such as 5.00")
+    _warn_if_readable(file_path, raw)
     accounts: dict[str, Account] = {}
     table = raw.get("accounts", {})
     if not isinstance(table, dict):
@@ -148,7 +171,41 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str
     base_url = raw.get("base_url")
     if base_url is not None and (not isinstance(base_url, str) or not base_url.startswith(("https://", "http://"))):
         raise ConfigError(f"config {file_path}: base_url must be an http(s) URL such as https://rest.clicksend.com/v3")
-    return Config(accounts=accounts, time_zone=time_zone, base_url=base_url, source=source)
+    return Config(
+        accounts=accounts,
+        time_zone=time_zone,
+        base_url=base_url,
+        source=source,
+        permissions=permissions,
+        max_spend=float(max_spend) if max_spend is not None else None,
+    )
+
+
+def _read_permissions(where: str, value: Any) -> Permissions:
+    if value is None:
+        return Permissions()
+    if not isinstance(value, dict) or set(value) - {"read", "write"}:
+        raise ConfigError(f"{where}: use read and write keys, such as write = \"ask\"")
+    for key, setting in value.items():
+        if setting not in PERMISSION_VALUES:
+            raise ConfigError(f"{where}: {key} {setting!r} must be one of allow, ask, deny")
+    return Permissions(read=value.get("read"), write=value.get("write"))
+
+
+def _warn_if_readable(file_path: Path, raw: Mapping[str, Any]) -> None:
+    """Warn when a config file holding an API key can be read by other users."""
+    holds_key = any(isinstance(entry, dict) and "api_key" in entry for entry in (raw.get("accounts") or {}).values())
+    try:
+        mode = file_path.stat().st_mode
+    except OSError:
+        return
+    if holds_key and mode & 0o077:
+        logger.warning(
+            "config %s holds an API key and other users can read it (mode %o); run: chmod 600 %s",
+            file_path,
+            mode & 0o777,
+            file_path,
+        )
 
 
 def _read_country(where: str, value: Any) -> str | None:
@@ -170,10 +227,11 @@ def _read_account(
         )
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: must be a table with username and api_key")
-    unknown = sorted(set(entry) - {"username", "api_key", "api_key_env", "default_country"})
+    unknown = sorted(set(entry) - {"username", "api_key", "api_key_env", "default_country", "permissions"})
     if unknown:
         raise ConfigError(
-            f"{where}: unknown keys {', '.join(unknown)}; use username, api_key or api_key_env, and default_country"
+            f"{where}: unknown keys {', '.join(unknown)}; use username, api_key or api_key_env, default_country "
+            "and permissions"
         )
     username = entry.get("username")
     if not isinstance(username, str) or not username:
@@ -193,4 +251,5 @@ def _read_account(
             raise ConfigError(f"{where}: api_key is missing; set api_key or api_key_env")
         api_key = raw_key
     country = _read_country(where, entry["default_country"]) if "default_country" in entry else default_country
-    return Account(alias, username, api_key, country)
+    permissions = _read_permissions(f"{where}.permissions", entry.get("permissions"))
+    return Account(alias, username, api_key, country, permissions)

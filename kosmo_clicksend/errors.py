@@ -12,7 +12,10 @@ One small tree, so callers can catch as narrowly as they need::
     │   ├── InvalidResponseError   the body was not the JSON envelope ClickSend documents
     │   └── MessagesRefusedError   HTTP 200, but ClickSend refused every message of a send
     ├── BatchError                 a send split into batches failed part-way; says which messages were sent
+    ├── PermissionDeniedError      the account may not do this, or nobody approved the write
+    ├── SpendLimitError            the write would take the run past its spending cap; nothing was sent
     ├── TransportError             no answer: connect failure, timeout, broken connection (keeps its cause)
+    │   └── UnknownOutcomeError    a send's answer was lost and the history does not settle what happened
     └── ScriptError                a Lua script failed: syntax, runtime error, time or memory limit
 
 Every message is one line that names where it happened, what failed, the value and the fix.
@@ -32,10 +35,13 @@ __all__ = [
     "ConfigError",
     "InvalidResponseError",
     "MessagesRefusedError",
+    "PermissionDeniedError",
     "RateLimitError",
     "ScriptError",
+    "SpendLimitError",
     "TransportError",
     "UnknownFunctionError",
+    "UnknownOutcomeError",
     "api_error_for_status",
 ]
 
@@ -196,6 +202,14 @@ class BatchError(ClickSendError):
         super().__init__(f"{tool}: {details}")
 
 
+class PermissionDeniedError(ClickSendError):
+    """The account's permission for this operation is deny, or ask without anyone approving; nothing was sent."""
+
+
+class SpendLimitError(ClickSendError):
+    """A write would take the run's spend past the cap; nothing was sent."""
+
+
 class TransportError(ClickSendError):
     """ClickSend could not be reached or did not answer in time; ``__cause__`` holds the httpx error.
 
@@ -206,6 +220,10 @@ class TransportError(ClickSendError):
     def __init__(self, message: str, *, sent: bool) -> None:
         self.sent = sent
         super().__init__(message)
+
+
+class UnknownOutcomeError(TransportError):
+    """A send may have reached ClickSend, and its history did not show every message; it was not sent again."""
 
 
 class ScriptError(ClickSendError):

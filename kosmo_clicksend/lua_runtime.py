@@ -27,13 +27,14 @@ import lupa.lua54 as lupa
 
 from .errors import ArgumentError, ClickSendError, ScriptError
 
-__all__ = ["IntegrationCall", "Limits", "LuaHost", "RunResult", "ScriptRunner", "lua_to_python"]
+__all__ = ["IntegrationCall", "Limits", "LuaHost", "RunResult", "ScriptRunner", "limit_message", "lua_to_python"]
 
 logger = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 _MAX_DEPTH = 32
 _MAX_ITEMS = 200_000
+_MAX_TEXT_BYTES = 16 * MIB
 _HOOK_INTERVAL = 1000
 
 
@@ -49,11 +50,13 @@ class LuaHost(Protocol):
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one script run."""
+    """Resource limits of one script run: seconds of wall-clock time, bytes, and a call count."""
 
     time_limit: float = 30.0
     memory_limit: int = 32 * MIB
     output_limit: int = 1 * MIB
+    result_limit: int = 1 * MIB
+    max_calls: int = 1000
 
 
 @dataclass
@@ -90,20 +93,32 @@ class _ConversionError(ValueError):
     pass
 
 
-def lua_to_python(value: Any, *, strict: bool = True, empty_as_list: bool = False) -> Any:
+class _TextLimitError(_ConversionError):
+    pass
+
+
+def lua_to_python(
+    value: Any, *, strict: bool = True, empty_as_list: bool = False, max_text_bytes: int = _MAX_TEXT_BYTES
+) -> Any:
     """Convert a Lua value to plain Python data (dict, list, str, int, float, bool, None).
 
     Tables whose keys are exactly 1..n become lists; other tables become dicts with string
     keys. Only raw access is used, so no metamethod of the script runs. With ``strict``, a
     function, coroutine, userdata, NaN or infinity raises ValueError; otherwise it becomes a
     descriptive string. An empty table becomes ``{}`` (``[]`` with ``empty_as_list``).
+    ``max_text_bytes`` caps the text of all strings together: one Lua string referenced many
+    times is copied each time in Python, so without a cap a small Lua heap could fill the host's.
     """
-    counter = [0]
+    counter = [0, max_text_bytes]
     return _convert(value, 0, counter, strict, empty_as_list)
 
 
 def _convert(value: Any, depth: int, counter: list[int], strict: bool, empty_as_list: bool) -> Any:
     kind = lupa.lua_type(value)
+    if isinstance(value, str):
+        counter[1] -= len(value)
+        if counter[1] < 0:
+            raise _TextLimitError("the strings in it add up to more text than allowed; send or return less")
     if kind is None:
         if isinstance(value, float) and not math.isfinite(value):
             if strict:
@@ -153,7 +168,8 @@ def _deny_attribute(obj: Any, name: Any, *args: Any) -> Any:
     raise AttributeError("Python attributes are not accessible from this sandbox")
 
 
-def _limit_message(kind: str, amount: str, flag: str) -> str:
+def limit_message(kind: str, amount: str, flag: str) -> str:
+    """Return the error text of a limit that was hit, naming the flag that raises it."""
     return f"{kind} limit of {amount} reached; raise it with {flag}"
 
 
@@ -172,10 +188,11 @@ class _Run:
         )
         self.deadline = math.inf
         self.timed_out = False
+        self.call_limit_hit = False
         self.calls: list[IntegrationCall] = []
         self.headroom = min(2 * MIB, max(limits.memory_limit // 4, 64 * 1024))
-        self.time_message = _limit_message("time", f"{limits.time_limit:g} s", "--time-limit")
-        self.memory_message = _limit_message("memory", f"{limits.memory_limit / MIB:g} MiB", "--memory-limit")
+        self.time_message = limit_message("time", f"{limits.time_limit:g} s", "--time-limit")
+        self.memory_message = limit_message("memory", f"{limits.memory_limit / MIB:g} MiB", "--memory-limit")
 
     # Callbacks: each returns (ok, value) and never raises into Lua.
 
@@ -196,6 +213,9 @@ class _Run:
         try:
             if started > self.deadline:
                 return False, self.time_message
+            if len(self.calls) >= self.limits.max_calls:
+                self.call_limit_hit = True
+                return False, limit_message("integration call", f"{self.limits.max_calls} calls", "--max-calls")
             try:
                 converted = lua_to_python(arguments, empty_as_list=False)
             except _ConversionError as exc:
@@ -300,7 +320,7 @@ class ScriptRunner:
             {
                 "time_limit_message": state.time_message,
                 "memory_limit_message": state.memory_message,
-                "output_limit_message": _limit_message(
+                "output_limit_message": limit_message(
                     "output", f"{self.limits.output_limit} bytes", "--output-limit"
                 ),
                 "output_limit": self.limits.output_limit,
@@ -335,7 +355,8 @@ class ScriptRunner:
         elapsed_ms = round((time.monotonic() - started) * 1000, 3)
         # Raw reads only: indexing a Lua table from Python would run lupa's call path.
         fields = dict(holder.items())
-        output = "\n".join(str(line) for line in lua_to_python(fields["output"], strict=False, empty_as_list=True))
+        # Output lines are plain strings that print stored at keys 1..n; no item cap applies to them.
+        output = "\n".join(str(line) for _, line in sorted(fields["output"].items()))
         error, kind, result = self._outcome(state, fields, escaped)
         return RunResult(
             success=error is None,
@@ -373,7 +394,12 @@ class ScriptRunner:
                 return f"error object: {text}", "runtime", None
             return _clean_message("nil" if err is None else str(err)), "runtime", None
         try:
-            values = lua_to_python(holder["values"], strict=False, empty_as_list=True)
+            values = lua_to_python(
+                holder["values"], strict=False, empty_as_list=True, max_text_bytes=self.limits.result_limit
+            )
+        except _TextLimitError:
+            message = limit_message("result", f"{self.limits.result_limit} bytes", "--result-limit")
+            return f"{message} (the strings of the returned value add up to more)", "result_limit", None
         except _ConversionError as exc:
             return f"the returned value cannot be converted: {exc}", "runtime", None
         count = int(values.pop("n", 0)) if isinstance(values, dict) else len(values)
@@ -381,11 +407,12 @@ class ScriptRunner:
             ordered = [values.get(str(index)) for index in range(1, count + 1)]
         else:
             ordered = list(values)
-        if count == 0:
-            return None, None, None
-        if count == 1:
-            return None, None, ordered[0]
-        return None, None, ordered
+        result = None if count == 0 else ordered[0] if count == 1 else ordered
+        size = len(json.dumps(result, ensure_ascii=False, default=str))
+        if size > self.limits.result_limit:
+            message = limit_message("result", f"{self.limits.result_limit} bytes", "--result-limit")
+            return f"{message} (the returned value is {size} bytes of JSON)", "result_limit", None
+        return None, None, result
 
 
 def _clean_message(text: str) -> str:

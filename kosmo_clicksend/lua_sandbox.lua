@@ -26,6 +26,8 @@ local table_pack, table_unpack, table_concat, table_sort = table.pack, table.unp
 local string_format, string_rep = string.format, string.rep
 local co_create, co_resume, co_running, co_status = coroutine.create, coroutine.resume, coroutine.running, coroutine.status
 local math_type = math.type
+local utf8_len = utf8.len
+local string_sub = string.sub
 
 -- Results the Python side reads after the run, with every key present from the start so that
 -- storing into them after an out-of-memory error needs no allocation.
@@ -109,6 +111,22 @@ local proxies = raw_setmetatable({}, { __mode = "k" })
 local function proxy_name(proxy)
   local path = proxies[proxy]
   return path == "" and "app" or "app." .. path
+end
+
+-- Python reads Lua strings as UTF-8 and fails on invalid bytes, so text bound for Python is
+-- repaired here: each invalid byte becomes U+FFFD.
+local function valid_utf8(text)
+  local parts = {}
+  local position = 1
+  while true do
+    local length, bad = utf8_len(text, position)
+    if length then
+      parts[#parts + 1] = string_sub(text, position)
+      return table_concat(parts)
+    end
+    parts[#parts + 1] = string_sub(text, position, bad - 1) .. "\u{FFFD}"
+    position = bad + 1
+  end
 end
 
 -- Readable rendering for print --------------------------------------------------------------
@@ -197,7 +215,7 @@ local function sandbox_print(...)
       parts[index] = tostring(value)
     end
   end
-  local line = table_concat(parts, "\t")
+  local line = valid_utf8(table_concat(parts, "\t"))
   output_bytes = output_bytes + #line + 1
   if output_bytes > OUTPUT_LIMIT then
     error(OUTPUT_LIMIT_MESSAGE, 0)
@@ -219,7 +237,7 @@ local function make_proxy(path)
 end
 
 function proxy_meta.__index(proxy, key)
-  if type(key) ~= "string" then
+  if type(key) ~= "string" or not utf8_len(key) then
     return nil
   end
   local parent = proxies[proxy]
@@ -265,6 +283,9 @@ function sandbox_json.decode(text)
   if type(text) ~= "string" then
     error("json.decode: expected a string, got " .. type(text), 2)
   end
+  if not utf8_len(text) then
+    error("json.decode: the text is not valid UTF-8", 2)
+  end
   ensure_headroom("json.decode")
   local ok, result = json_decode(text)
   if not ok then
@@ -274,6 +295,9 @@ function sandbox_json.decode(text)
 end
 
 local function sandbox_read_doc(page)
+  if type(page) == "string" and not utf8_len(page) then
+    error("lua_read_doc: the page name is not valid UTF-8", 2)
+  end
   ensure_headroom("lua_read_doc")
   local ok, result = read_doc(page)
   if not ok then
@@ -346,7 +370,7 @@ local function run(code, chunk_name)
   local chunk, message = load(code, chunk_name, "t", globals)
   if not chunk then
     holder.phase = "syntax"
-    holder.err = message
+    holder.err = valid_utf8(message)
     return
   end
   holder.phase = "running"
@@ -357,7 +381,7 @@ local function run(code, chunk_name)
   debug_sethook()
   holder.ok = ok
   if not ok then
-    holder.err = err
+    holder.err = type(err) == "string" and valid_utf8(err) or err
   end
   holder.phase = "done"
 end

@@ -49,6 +49,9 @@ class ToolSpec:
     path: str
     parameters: Mapping[str, Any] = field(repr=False)
     order_by_field: str | None = None
+    # Writes only: the endpoint that prices the same body, and the history that lists what was sent.
+    price_path: str | None = None
+    history_path: str | None = None
 
     @property
     def full_name(self) -> str:
@@ -393,6 +396,7 @@ ALL_SPECS: tuple[ToolSpec, ...] = (
         operation="write",
         method="POST",
         path="/email/send",
+        price_path="/email/price",
         parameters=_object(
             {
                 "to": _email_recipients("Recipient: an address, a {email, name} table, or a list of either."),
@@ -427,6 +431,8 @@ ALL_SPECS: tuple[ToolSpec, ...] = (
         operation="write",
         method="POST",
         path="/post/letters/send",
+        price_path="/post/letters/price",
+        history_path="/post/letters/history",
         parameters=_object(
             {
                 "file_url": {
@@ -485,6 +491,8 @@ ALL_SPECS: tuple[ToolSpec, ...] = (
         operation="write",
         method="POST",
         path="/sms/send",
+        price_path="/sms/price",
+        history_path="/sms/history",
         parameters=_object({"messages": _sms_messages("send")}, ["messages"]),
     ),
     ToolSpec(
@@ -498,6 +506,8 @@ ALL_SPECS: tuple[ToolSpec, ...] = (
         operation="write",
         method="POST",
         path="/voice/send",
+        price_path="/voice/price",
+        history_path="/voice/history",
         parameters=_object(
             {
                 "messages": {

@@ -9,6 +9,7 @@ messages ClickSend declined inside an HTTP 200 answer.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,10 +17,10 @@ from typing import Any
 
 import httpx
 
-from .client import DEFAULT_BASE_URL, ClickSendClient
+from .client import DEFAULT_BASE_URL, ClickSendClient, RetryPolicy
 from .config import Account
 from .dates import resolve_time_zone, to_unix_seconds
-from .errors import InvalidResponseError, MessagesRefusedError, UnknownFunctionError
+from .errors import ArgumentError, InvalidResponseError, MessagesRefusedError, UnknownFunctionError
 from .batches import prepare_messages, send_in_batches
 from .history import read_pages
 from .payloads import email_body, letter_body, resolve_return_address, resolve_sender
@@ -79,12 +80,16 @@ class ClickSendService:
         transport_factory: Callable[[], httpx.BaseTransport] | None = None,
         timeout: httpx.Timeout | float | None = None,
         registry: Registry = REGISTRY,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self._accounts = dict(accounts)
         self._base_url = base_url or DEFAULT_BASE_URL
         self._zone = resolve_time_zone(time_zone)
         self._transport_factory = transport_factory
         self._timeout = timeout
+        self._retry = retry
+        self._sleep = sleep
         self.registry = registry
         self._clients: dict[str, ClickSendClient] = {}
         self._account_countries: dict[str, str | None] = {}
@@ -115,6 +120,10 @@ class ClickSendService:
                 options["timeout"] = self._timeout
             if self._transport_factory is not None:
                 options["transport"] = self._transport_factory()
+            if self._retry is not None:
+                options["retry"] = self._retry
+            if self._sleep is not None:
+                options["sleep"] = self._sleep
             client = ClickSendClient(credentials.username, credentials.api_key, **options)
             self._clients[account] = client
         return client
@@ -195,6 +204,49 @@ class ClickSendService:
             raise UnknownFunctionError(self._unknown_account_message(target.account))
         return handler(self, spec, self.client(target.account), args)
 
+    def price(self, target: ToolCall, arguments: Any) -> dict[str, Any]:
+        """Price a write through ClickSend's price endpoint for the same body; nothing is sent.
+
+        Raises ArgumentError for invalid arguments or a tool without a price endpoint.
+        """
+        spec = target.spec
+        if spec.price_path is None:
+            raise ArgumentError(spec.name, ["this tool has no price endpoint"])
+        args = validate_arguments(spec, arguments)
+        pricing = dataclasses.replace(spec, path=spec.price_path, operation="read")
+        return _HANDLERS[spec.name](self, pricing, self.client(target.account), args)
+
+    def find_in_history(self, target: ToolCall, custom_strings: list[str], *, since: float, until: float) -> dict[str, dict[str, Any]]:
+        """Return the history rows of a write's messages, keyed by their custom_string.
+
+        Reads up to 10 pages of 100 rows between ``since`` and ``until`` (Unix seconds). Tools
+        without a history (email) return an empty mapping.
+        """
+        spec = target.spec
+        if spec.history_path is None or not custom_strings:
+            return {}
+        wanted = set(custom_strings)
+        client = self.client(target.account)
+        found: dict[str, dict[str, Any]] = {}
+        for page in range(1, 11):
+            result = client.request(
+                spec.name,
+                "GET",
+                spec.history_path,
+                params={"date_from": int(since), "date_to": int(until), "page": page, "limit": 100},
+            )
+            data = result.get("data")
+            if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+                break
+            rows = data["data"]
+            for row in rows:
+                tag = row.get("custom_string") if isinstance(row, dict) else None
+                if tag in wanted:
+                    found[str(tag)] = row
+            if len(found) == len(wanted) or not data.get("next_page_url"):
+                break
+        return found
+
     # Handlers --------------------------------------------------------------------------------
 
     def _balance(self, spec: ToolSpec, client: ClickSendClient, args: dict[str, Any]) -> dict[str, Any]:
@@ -245,7 +297,7 @@ class ClickSendService:
             args = {**args, "schedule": to_unix_seconds(args["schedule"], self._zone, end_of_day=False)}
         sender_id = resolve_sender(spec.name, client, args.get("from_email_address"))
         body = email_body(args, sender_id)
-        return client.request(spec.name, spec.method, spec.path, body=body)
+        return client.request(spec.name, spec.method, spec.path, body=body, idempotent=spec.operation == "read")
 
     def _letter(self, spec: ToolSpec, client: ClickSendClient, args: dict[str, Any]) -> dict[str, Any]:
         recipients = [
@@ -258,10 +310,11 @@ class ClickSendService:
         if any(recipient["return_address_id"] is None for recipient in body["recipients"]):
             default_return = resolve_return_address(spec.name, client)
             body = letter_body(args, default_return)
-        result = client.request(spec.name, spec.method, spec.path, body=body)
+        result = client.request(spec.name, spec.method, spec.path, body=body, idempotent=spec.operation == "read")
         refused = _refused(result, "recipients", body["recipients"], recipient_key="address_name")
         result["refused"] = refused
-        _raise_if_all_refused(spec, result, refused)
+        if spec.operation == "write":
+            _raise_if_all_refused(spec, result, refused)
         return result
 
 

@@ -65,7 +65,10 @@ def test_run_json_envelope(state):
     )
     envelope = json.loads(out)
     assert code == 0
-    assert set(envelope) == {"success", "output", "error", "result", "execution_time_ms", "memory_usage", "integration_calls"}
+    assert set(envelope) == {
+        "success", "output", "error", "result", "execution_time_ms", "memory_usage", "integration_calls",
+        "total_spend", "currency", "dry_run",
+    }
     assert envelope["success"] is True
     assert envelope["output"] == "x"
     assert envelope["result"] == "AUD"

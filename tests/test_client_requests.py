@@ -17,6 +17,7 @@ import httpx
 import pytest
 import respx
 
+from kosmo_clicksend.client import RetryPolicy
 from kosmo_clicksend.config import Account
 from kosmo_clicksend.errors import (
     ApiError,
@@ -89,7 +90,8 @@ def service() -> Iterator[ClickSendService]:
         "default": Account("default", DEFAULT_USERNAME, "KEY-default"),
         "work": Account("work", WORK_USERNAME, "KEY-work"),
     }
-    clicksend = ClickSendService(accounts)
+    # One attempt per request: retries have their own tests.
+    clicksend = ClickSendService(accounts, retry=RetryPolicy(attempts=1))
     yield clicksend
     clicksend.close()
 

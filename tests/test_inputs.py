@@ -12,6 +12,7 @@ import respx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kosmo_clicksend.client import RetryPolicy
 from kosmo_clicksend.config import Account
 from kosmo_clicksend.dates import resolve_time_zone, to_unix_seconds
 from kosmo_clicksend.errors import ArgumentError, BatchError, InvalidResponseError
@@ -23,6 +24,7 @@ BASE_URL = "https://rest.clicksend.com/v3"
 
 def service_with(**options: Any) -> ClickSendService:
     country = options.pop("default_country", None)
+    options.setdefault("retry", RetryPolicy(attempts=1))
     return ClickSendService({"default": Account("default", "user", "KEY-inputs", country)}, **options)
 
 

@@ -38,6 +38,10 @@ def test_short_and_tool_names_send_same_body(run_lua, requests_log):
     """)
     assert result.result == ["SUCCESS", "SUCCESS"]
     bodies = [json.loads(request.content) for request in sends(requests_log)]
+    # Each send gets its own custom_string so that a lost answer can be found in the history.
+    for body in bodies:
+        for message in body["messages"]:
+            assert message.pop("custom_string").startswith("ks-")
     assert len(bodies) == 2
     assert bodies[0] == bodies[1]
 
@@ -146,6 +150,7 @@ def test_letter_uses_clicksend_recipient_fields(run_lua, requests_log):
     recipient = json.loads(sends(requests_log, "/v3/post/letters/send")[0].content)["recipients"][0]
     assert set(recipient) == {
         "address_name", "address_line_1", "address_city", "address_state", "address_postal_code", "address_country", "return_address_id",
+        "custom_string",
     }
 
 

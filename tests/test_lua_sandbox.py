@@ -287,3 +287,48 @@ def test_integration_calls_are_logged(run):
     result = run("app.integrations.clicksend.sms{}")
     assert len(result.integration_calls) == 1
     assert result.integration_calls[0].status == "ok"
+
+
+def test_invalid_utf8_output_is_repaired(run):
+    result = run('print("ok \\xff end") return 1')
+    assert result.output == "ok \ufffd end"
+    assert result.result == 1
+
+
+def test_invalid_utf8_error_is_repaired(run):
+    result = run('error("bad \\xc2 byte", 0)')
+    assert result.error == "bad \ufffd byte"
+
+
+def test_invalid_utf8_proxy_key_is_nil(run):
+    result = run('return app.integrations["\\xff"] == nil')
+    assert result.result is True
+
+
+def test_invalid_utf8_return_value_is_reported(run):
+    result = run('return "\\xff"')
+    assert result.error_kind == "runtime"
+    assert "not valid UTF-8" in result.error
+
+
+def test_invalid_utf8_doc_page_is_refused(run):
+    result = run('return lua_read_doc("\\xff")')
+    assert "not valid UTF-8" in result.error
+
+
+def test_call_limit_names_flag(run, host):
+    result = run("for i = 1, 5 do app.integrations.clicksend.sms{} end", max_calls=3)
+    assert len(host.calls) == 3
+    assert "integration call limit of 3 calls reached; raise it with --max-calls" in result.error
+
+
+def test_result_limit_names_flag(run):
+    result = run('return string.rep("x", 5000)', result_limit=1000)
+    assert result.error_kind == "result_limit"
+    assert "--result-limit" in result.error
+
+
+def test_shared_string_cannot_inflate_result(run):
+    result = run("local s = string.rep('x', 1e6) local t = {} for i = 1, 300 do t[i] = s end return t")
+    assert result.error_kind == "result_limit"
+    assert "--result-limit" in result.error

@@ -1,0 +1,62 @@
+"""Cost of running a script in a worker process: start-up, imports, and tool calls over the pipes.
+
+By default (and in CI) each benchmark runs a few rounds and only checks that the measured code
+works. Set KOSMO_BENCH=full for the real measurement, which prints the median per operation:
+
+    KOSMO_BENCH=full python -m pytest tests/benchmarks/test_bench_worker.py -s
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+from kosmo_clicksend.lua_runtime import Limits, ScriptRunner
+from kosmo_clicksend.worker import WorkerRunner
+
+FULL = os.environ.get("KOSMO_BENCH") == "full"
+# A worker run takes tens of milliseconds, so fewer rounds than the in-process benchmarks.
+ROUNDS = 50 if FULL else 3
+CALLS = 500
+
+
+class NullHost:
+    def call_tool(self, path, arguments):
+        return "clicksend_null", "default", {"response_code": "SUCCESS", "data": {"n": 1}}
+
+    def read_doc(self, page):
+        return ""
+
+
+def measure(action) -> float:
+    samples = []
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def test_bench_worker_tiny_script_run():
+    worker_runner = WorkerRunner(NullHost(), Limits())
+    in_process = ScriptRunner(NullHost(), Limits())
+    worker_median = measure(lambda: worker_runner.run("return 1"))
+    in_process_median = measure(lambda: in_process.run("return 1"))
+    if FULL:
+        print(
+            f"\ntiny script in a worker: {worker_median * 1e3:.1f} ms median over {ROUNDS} runs"
+            f" (in-process: {in_process_median * 1e3:.2f} ms)"
+        )
+    assert worker_runner.run("return 1").result == 1
+
+
+def test_bench_worker_tool_calls():
+    runner = WorkerRunner(NullHost(), Limits())
+    code = f"local n = 0 for i = 1, {CALLS} do n = n + app.integrations.clicksend.sms{{}}.data.n end return n"
+    with_calls = measure(lambda: runner.run(code))
+    without_calls = measure(lambda: runner.run("return 1"))
+    if FULL:
+        per_call = (with_calls - without_calls) / CALLS
+        print(f"\ntool call through the worker's pipes: {per_call * 1e6:.0f} us per call, median over {ROUNDS} runs")
+    assert runner.run(code).result == CALLS
