@@ -332,3 +332,13 @@ def test_shared_string_cannot_inflate_result(run):
     result = run("local s = string.rep('x', 1e6) local t = {} for i = 1, 300 do t[i] = s end return t")
     assert result.error_kind == "result_limit"
     assert "--result-limit" in result.error
+
+
+def test_setmetatable_on_env_is_refused(run):
+    result = run("setmetatable(_ENV, {__newindex = function() end}) return 1")
+    assert "global table cannot have a metatable" in result.error
+
+
+def test_registry_and_upvalues_are_unreachable(run):
+    result = run("return debug == nil and getmetatable(print) == nil and rawget(_G, 'python') == nil")
+    assert result.result is True

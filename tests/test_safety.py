@@ -110,3 +110,74 @@ def test_lost_answer_records_one_message_and_one_journal_entry(simulator):
     assert len(entries) == 1
     assert entries[0].outcome == "sent"
     assert entries[0].message_ids == history_ids
+
+
+def faulty_guard(simulator, kind, **rule):
+    from kosmo_clicksend.client import RetryPolicy
+
+    simulator.faults.add(FaultRule(make_fault(kind, rule.pop("delay", None)), method="POST", path="/v3/sms/send", **rule))
+    service = ClickSendService(
+        {"default": Account("default", "fault-user", "KEY-fault")},
+        transport_factory=lambda: SimulatorTransport(simulator),
+        retry=RetryPolicy(attempts=4),
+        sleep=lambda _: None,
+    )
+    guard = GuardedService(service, permissions={"default": Permissions("allow", "allow")}, journal=Journal(None))
+    return service, guard
+
+
+SEND = {"messages": [{"to": "+61411111111", "body": "exactly once"}]}
+
+
+@pytest.mark.parametrize("kind", ["http_500", "http_502", "malformed_json"])
+def test_send_failing_with_server_error_is_not_retried(simulator, kind):
+    from kosmo_clicksend.errors import ApiError
+
+    service, guard = faulty_guard(simulator, kind, count=None)
+    with pytest.raises(ApiError):
+        guard.call(service.resolve_name("sms"), SEND)
+    service.close()
+    # The fault answered before the account was touched, so the simulator never saw this user.
+    with pytest.raises(KeyError):
+        simulator.account_state("fault-user")
+    assert guard.journal.recent()[0].outcome == "failed"
+
+
+@pytest.mark.parametrize("kind", ["connection_reset", "read_timeout"])
+def test_send_with_lost_connection_is_unknown_and_not_resent(simulator, kind):
+    from kosmo_clicksend.errors import UnknownOutcomeError
+
+    service, guard = faulty_guard(simulator, kind, delay=0.01)
+    with pytest.raises(UnknownOutcomeError):
+        guard.call(service.resolve_name("sms"), SEND)
+    service.close()
+    assert simulator.account_state("fault-user")["sms_count"] == 0
+    assert guard.journal.recent()[0].outcome == "unknown"
+
+
+def test_send_after_429_is_retried_once_and_sent_once():
+    from kosmo_clicksend.simulator import Simulator
+    from kosmo_clicksend.simulator.ratelimit import RateLimitSettings
+
+    now = [1_800_000_000.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    with Simulator(None, clock=lambda: now[0], rate_limit=RateLimitSettings(requests=1, window=10)) as simulator:
+        service = ClickSendService(
+            {"default": Account("default", "busy-user", "KEY-busy")},
+            transport_factory=lambda: SimulatorTransport(simulator),
+            sleep=sleep,
+        )
+        guard = GuardedService(service, permissions={"default": Permissions("allow", "allow")})
+        guard.call(service.resolve_name("get_account_balance"), {})
+        result = guard.call(service.resolve_name("sms"), SEND)
+        service.close()
+        sent = simulator.account_state("busy-user")["sms_count"]
+    assert result["response_code"] == "SUCCESS"
+    assert sent == 1
+    assert len(waits) == 1
+    assert 1 <= waits[0] <= 10
