@@ -1,9 +1,9 @@
-"""Prepare SMS and voice messages, send them in ClickSend-sized batches and merge the answers.
+"""Prepare SMS and voice messages, send them in ClickSend-sized batches and merge the responses.
 
 Before anything is sent, every ``to`` is normalised to E.164 and every ``schedule`` becomes Unix
 seconds; a number that cannot be real fails the whole call. A call of more than 1000 messages
 is split into requests of at most 1000, in order, and the results are merged as if ClickSend had
-answered one request. If a later batch fails, the error says exactly which messages were sent.
+received one request. If a later batch fails, the error says exactly which messages were sent.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def _number(value: Any) -> float:
 
 
 def _merge(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Merge the answers of several batches into one, as if ClickSend had answered one request."""
+    """Merge the responses of several batches into one, as if ClickSend had received one request."""
     if len(results) == 1:
         return results[0]
     merged = dict(results[0])

@@ -5,7 +5,7 @@ through once the account may read. A write is validated, then, in this order: re
 account's write permission is ``deny``; priced through ClickSend's price endpoint when a dry run,
 a spend cap or a confirmation needs the cost; returned unsent on a dry run; refused when it would
 take the run's spend past the cap; confirmed when the permission is ``ask``; journalled; sent.
-A send whose answer was lost is looked up in ClickSend's history by the ``custom_string`` given
+A send whose response was lost is looked up in ClickSend's history by the ``custom_string`` given
 to each message, and is never sent again by this code.
 """
 
@@ -36,7 +36,7 @@ _SAMPLE_CHARS = 60
 
 @dataclass
 class WritePreview:
-    """What a write would send, for a confirmation prompt or a dry run."""
+    """Preview of a write: recipients, a sample and the price, for a confirmation prompt or a dry run."""
 
     tool: str
     account: str
@@ -84,7 +84,7 @@ def _number(value: Any) -> float | None:
 
 
 def _cost_of(result: Mapping[str, Any] | None) -> float | None:
-    """Read the total price from a price or send answer (SMS, voice and letters give total_price; email gives price)."""
+    """Read the total price from a price or send response (SMS, voice and letters give total_price; email gives price)."""
     data = result.get("data") if isinstance(result, Mapping) else None
     if not isinstance(data, Mapping):
         return None
@@ -116,7 +116,7 @@ class GuardedService:
     """Run tools for a script or the CLI with the run's permissions, spend cap, dry run and journal.
 
     ``permissions`` maps account aliases to Permissions; ``confirm`` asks a person about a write
-    and returns their answer, or is None when nobody can be asked (no terminal). ``spent`` is the
+    and returns their decision, or is None when no one can be asked (no terminal). ``spent`` is the
     run's total cost of the writes ClickSend accepted, in the accounts' currency.
     """
 
@@ -218,7 +218,7 @@ class GuardedService:
         spec = target.spec
         permission = self.permission(target.account, "write")
         if permission == "ask" and self.confirm is None and not self.dry_run:
-            # Nobody can approve, so fail before even the price request.
+            # No one can approve, so fail before even the price request.
             raise self._needs_approval(spec, target)
         args = self._with_custom_strings(spec, args)
         needs_price = self.dry_run or self.max_spend is not None or permission == "ask"
@@ -253,9 +253,12 @@ class GuardedService:
         return self._send(target, args, preview)
 
     def _with_custom_strings(self, spec: ToolSpec, args: dict[str, Any]) -> dict[str, Any]:
-        """Give every message or letter without a custom_string one, so a lost answer can be found in history."""
-        member = "messages" if "messages" in args else "recipients" if "recipients" in args else None
-        if member is None:
+        """Give every message or letter without a custom_string one, so a lost response can be found in history."""
+        if "messages" in args:
+            member = "messages"
+        elif "recipients" in args:
+            member = "recipients"
+        else:
             return args
         run_tag = secrets.token_hex(5)
         items = [
@@ -314,7 +317,7 @@ class GuardedService:
     def _recover(
         self, target: ToolCall, args: dict[str, Any], error: TransportError, entry: int | None, started: float
     ) -> dict[str, Any]:
-        """Look a send whose answer was lost up in ClickSend's history; never send it again."""
+        """Look up a send whose response was lost in ClickSend's history; never send it again."""
         spec = target.spec
         wanted = self._custom_strings(args)
         try:
@@ -328,11 +331,11 @@ class GuardedService:
             self._finish(entry, "sent", message_ids=ids, error=str(error))
             cost = sum(_number(row.get("message_price")) or 0.0 for row in found)
             self._add_spend(cost, None)
-            logger.info("%s: the answer was lost, but all %d messages are in the history", spec.name, len(found))
+            logger.info("%s: the response was lost, but all %d messages are in the history", spec.name, len(found))
             return {
                 "http_code": None,
                 "response_code": "FOUND_IN_HISTORY",
-                "response_msg": "The answer was lost, but ClickSend's history shows every message as sent; it was not sent again.",
+                "response_msg": "The response was lost, but ClickSend's history shows every message as sent; it was not sent again.",
                 "outcome": "found_in_history",
                 "data": {"messages": found, "total_count": len(found), "queued_count": len(found)},
                 "refused": [],
@@ -340,7 +343,7 @@ class GuardedService:
         self._finish(entry, "unknown", message_ids=ids, error=str(error))
         missing = len(wanted) - len(found)
         raise UnknownOutcomeError(
-            f"{spec.name}: the answer was lost and the outcome is unknown: {len(found)} of {len(wanted) or 'the'} "
+            f"{spec.name}: the response was lost and the outcome is unknown: {len(found)} of {len(wanted) or 'the'} "
             f"message(s) are in ClickSend's history, {missing if wanted else 'the rest'} are not (yet). Nothing was sent "
             "again; check the history or `kosmo-clicksend journal` before retrying",
             sent=True,
