@@ -14,6 +14,8 @@ from kosmo_clicksend.lua_runtime import Limits, RunResult, ScriptRunner
 from kosmo_clicksend.simulator import Simulator, SimulatorTransport
 from kosmo_clicksend.tools import ClickSendService
 
+from fakes import FakeClock
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ACCOUNT = Account("default", "main@example.com", "KEY-0123456789")
 WORK_ACCOUNT = Account("work", "work-user", "KEY-work-9876")
@@ -39,6 +41,19 @@ def simulator() -> Iterator[Simulator]:
     sim = Simulator(None, seed=7)
     yield sim
     sim.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sim(clock: FakeClock) -> Iterator[Simulator]:
+    """A simulator in memory whose clock the test moves by hand."""
+    simulator = Simulator(clock=clock)
+    yield simulator
+    simulator.close()
 
 
 @pytest.fixture

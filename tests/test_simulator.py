@@ -19,34 +19,10 @@ from kosmo_clicksend.simulator import (
     sms_parts,
 )
 from kosmo_clicksend.simulator.auth import TEST_API_KEY
+from fakes import START, FakeClock
 
-START = 1_800_000_000
 BASE_URL = "https://rest.clicksend.com/v3"
 
-
-class FakeClock:
-    """A clock the tests move by hand."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sim(clock: FakeClock) -> Iterator[Simulator]:
-    simulator = Simulator(clock=clock)
-    yield simulator
-    simulator.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,28 +20,9 @@ from kosmo_clicksend.simulator import (
 )
 from kosmo_clicksend.simulator.auth import TEST_API_KEY
 from kosmo_clicksend.simulator.outbound import THROTTLE_SECONDS
-
-START = 1_800_000_000
-
-
-class FakeClock:
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from fakes import FakeClock
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sim(clock: FakeClock) -> Iterator[Simulator]:
-    simulator = Simulator(clock=clock)
-    yield simulator
-    simulator.close()
 
 
 def call(

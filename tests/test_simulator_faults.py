@@ -22,29 +22,10 @@ from kosmo_clicksend.simulator.faults import (
     make_fault,
     parse_fault_header,
 )
+from fakes import FakeClock
 
-START = 1_800_000_000
 SEND_BODY = {"messages": [{"to": "+61412345678", "body": "fault test"}]}
 
-
-class FakeClock:
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sim(clock: FakeClock) -> Iterator[Simulator]:
-    simulator = Simulator(clock=clock)
-    yield simulator
-    simulator.close()
 
 
 @pytest.fixture
