@@ -9,35 +9,21 @@ works. Set KOSMO_BENCH=full for the real measurement, which prints the median pe
 from __future__ import annotations
 
 import os
-import statistics
-import time
 
 from kosmo_clicksend.lua_runtime import Limits, ScriptRunner
+
+from fakes import NullHost, median_seconds
 
 FULL = os.environ.get("KOSMO_BENCH") == "full"
 ROUNDS = 300 if FULL else 3
 
 
-class NullHost:
-    def call_tool(self, path, arguments):
-        return "clicksend_null", "default", {"response_code": "SUCCESS", "data": {"n": 1}}
 
-    def read_doc(self, page):
-        return ""
-
-
-def measure(action) -> float:
-    samples = []
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
 
 
 def test_bench_empty_script_run():
     runner = ScriptRunner(NullHost(), Limits())
-    median = measure(lambda: runner.run("return 1"))
+    median = median_seconds(lambda: runner.run("return 1"), ROUNDS)
     if FULL:
         print(f"\nempty script run: {median * 1e6:.0f} us median over {ROUNDS} runs")
     assert runner.run("return 1").result == 1
@@ -46,7 +32,7 @@ def test_bench_empty_script_run():
 def test_bench_tool_calls_per_run():
     runner = ScriptRunner(NullHost(), Limits())
     code = "local n = 0 for i = 1, 100 do n = n + app.integrations.clicksend.sms{}.data.n end return n"
-    median = measure(lambda: runner.run(code))
+    median = median_seconds(lambda: runner.run(code), ROUNDS)
     if FULL:
         print(f"\n100 tool calls in one run: {median * 1e6 / 100:.1f} us per call, median over {ROUNDS} runs")
     assert runner.run(code).result == 100
@@ -54,7 +40,7 @@ def test_bench_tool_calls_per_run():
 
 def test_bench_simulated_send(run_lua):
     code = 'return app.integrations.clicksend.sms{messages = {{to = "+61411111111", body = "bench"}}}.response_code'
-    median = measure(lambda: run_lua(code))
+    median = median_seconds(lambda: run_lua(code), ROUNDS)
     if FULL:
         print(f"\nscript with one simulated SMS send: {median * 1e3:.2f} ms median over {ROUNDS} runs")
     assert run_lua(code).result == "SUCCESS"

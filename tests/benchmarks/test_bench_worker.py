@@ -9,11 +9,11 @@ works. Set KOSMO_BENCH=full for the real measurement, which prints the median pe
 from __future__ import annotations
 
 import os
-import statistics
-import time
 
 from kosmo_clicksend.lua_runtime import Limits, ScriptRunner
 from kosmo_clicksend.worker import WorkerRunner
+
+from fakes import NullHost, median_seconds
 
 FULL = os.environ.get("KOSMO_BENCH") == "full"
 # A worker run takes tens of milliseconds, so fewer rounds than the in-process benchmarks.
@@ -21,28 +21,14 @@ ROUNDS = 50 if FULL else 3
 CALLS = 500
 
 
-class NullHost:
-    def call_tool(self, path, arguments):
-        return "clicksend_null", "default", {"response_code": "SUCCESS", "data": {"n": 1}}
 
-    def read_doc(self, page):
-        return ""
-
-
-def measure(action) -> float:
-    samples = []
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
 
 
 def test_bench_worker_tiny_script_run():
     worker_runner = WorkerRunner(NullHost(), Limits())
     in_process = ScriptRunner(NullHost(), Limits())
-    worker_median = measure(lambda: worker_runner.run("return 1"))
-    in_process_median = measure(lambda: in_process.run("return 1"))
+    worker_median = median_seconds(lambda: worker_runner.run("return 1"), ROUNDS)
+    in_process_median = median_seconds(lambda: in_process.run("return 1"), ROUNDS)
     if FULL:
         print(
             f"\ntiny script in a worker: {worker_median * 1e3:.1f} ms median over {ROUNDS} runs"
@@ -54,8 +40,8 @@ def test_bench_worker_tiny_script_run():
 def test_bench_worker_tool_calls():
     runner = WorkerRunner(NullHost(), Limits())
     code = f"local n = 0 for i = 1, {CALLS} do n = n + app.integrations.clicksend.sms{{}}.data.n end return n"
-    with_calls = measure(lambda: runner.run(code))
-    without_calls = measure(lambda: runner.run("return 1"))
+    with_calls = median_seconds(lambda: runner.run(code), ROUNDS)
+    without_calls = median_seconds(lambda: runner.run("return 1"), ROUNDS)
     if FULL:
         per_call = (with_calls - without_calls) / CALLS
         print(f"\ntool call through the worker's pipes: {per_call * 1e6:.0f} us per call, median over {ROUNDS} runs")
