@@ -1,7 +1,7 @@
 """Run each Lua script in a separate, killable worker process with OS limits.
 
 ``WorkerRunner`` has the interface of ``ScriptRunner``. Each ``run`` starts
-``python -m kosmo_clicksend.worker`` in a new session and kills its whole process group once
+``python -m kosmo_clicksend.worker_child`` in a new session and kills its whole process group once
 ``time_limit + GRACE_SECONDS`` of wall-clock time have passed since ``run`` began. That stops what
 no Lua hook can stop, such as a pathological ``string.find`` pattern that runs for minutes inside
 one C call.
@@ -34,16 +34,15 @@ import json
 import logging
 import math
 import os
-import resource
 import select
 import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
 from .errors import ClickSendError
-from .lua_runtime import MIB, IntegrationCall, Limits, LuaHost, RunResult, ScriptRunner, limit_message
+from .lua_runtime import MIB, IntegrationCall, Limits, LuaHost, RunResult, limit_message
 
 __all__ = ["GRACE_SECONDS", "WorkerRunner"]
 
@@ -69,9 +68,9 @@ _CPU_MARGIN_SECONDS = 1
 _ADDRESS_SPACE_BASE = 256 * MIB
 _ADDRESS_SPACE_PER_LUA_BYTE = 8
 
-_WORKER_MODULE = "kosmo_clicksend.worker"
-_EXIT_OUT_OF_MEMORY = 3
-_EXIT_PARENT_GONE = 4
+_WORKER_MODULE = "kosmo_clicksend.worker_child"
+EXIT_OUT_OF_MEMORY = 3
+EXIT_PARENT_GONE = 4
 _READ_SIZE = 256 * 1024
 _STDERR_TAIL_BYTES = 4096
 # Environment variables that the worker may need to start Python. No other variable reaches it,
@@ -122,7 +121,7 @@ class WorkerRunner:
         failure: tuple[str, str] | None = None
         try:
             try:
-                final = self._converse(worker, _encode(job), deadline, served)
+                final = self._converse(worker, encode_message(job), deadline, served)
             except _WorkerExited:
                 worker.wait_for_exit(timeout=1.0)
             except _ProtocolError as exc:
@@ -172,7 +171,7 @@ class WorkerRunner:
             function, account, result = self.host.call_tool(path, message.get("arguments"))
             # NOTE: the result reaches the script as JSON, so a non-string dict key arrives as a
             # string and a tuple as a list. ClickSend's results are JSON already.
-            reply = _encode({"type": "result", "value": [function, account, result]})
+            reply = encode_message({"type": "result", "value": [function, account, result]})
         except ClickSendError as exc:
             error: dict[str, Any] = {"type": "error", "message": str(exc)}
             # The worker's call log takes tool and account from these attributes, as in-process runs do.
@@ -182,12 +181,12 @@ class WorkerRunner:
             function = getattr(exc, "tool", function)
             account = getattr(exc, "account", account)
             served.append(_call_record(function, account, started, error["message"]))
-            return _encode(error, default=str)
+            return encode_message(error, default=str)
         except Exception as exc:
             logger.exception("tool call %s from the worker failed unexpectedly", path)
             error_text = f"{path}: internal error ({type(exc).__name__}: {exc})"
             served.append(_call_record(function, account, started, error_text))
-            return _encode({"type": "internal_error", "name": type(exc).__name__, "message": str(exc)})
+            return encode_message({"type": "internal_error", "name": type(exc).__name__, "message": str(exc)})
         served.append(_call_record(function, account, started, None))
         return reply
 
@@ -196,10 +195,10 @@ class WorkerRunner:
         if not isinstance(page, str):
             raise _ProtocolError("read_doc without a page")
         try:
-            return _encode({"type": "result", "value": self.host.read_doc(page)})
+            return encode_message({"type": "result", "value": self.host.read_doc(page)})
         except Exception as exc:
             logger.exception("lua_read_doc(%r) from the worker failed", page)
-            return _encode({"type": "internal_error", "name": type(exc).__name__, "message": str(exc)})
+            return encode_message({"type": "internal_error", "name": type(exc).__name__, "message": str(exc)})
 
     def _time_error(self) -> tuple[str, str]:
         return limit_message("time", f"{self.limits.time_limit:g} s", "--time-limit"), "time_limit"
@@ -213,7 +212,7 @@ class WorkerRunner:
         ):
             return self._time_error()
         out_of_memory = b"not enough memory" in tail or b"MemoryError" in tail
-        if code == _EXIT_OUT_OF_MEMORY or (code is not None and code < 0 and out_of_memory):
+        if code == EXIT_OUT_OF_MEMORY or (code is not None and code < 0 and out_of_memory):
             return limit_message("memory", f"{self.limits.memory_limit / MIB:g} MiB", "--memory-limit"), "memory_limit"
         if code is None:
             how = "ended with an unknown status"
@@ -268,7 +267,7 @@ def _address_space_limit(memory_limit: int) -> int:
     return _ADDRESS_SPACE_BASE + _ADDRESS_SPACE_PER_LUA_BYTE * memory_limit
 
 
-def _encode(message: dict[str, Any], default: Callable[[Any], Any] | None = None) -> bytes:
+def encode_message(message: dict[str, Any], default: Callable[[Any], Any] | None = None) -> bytes:
     # ASCII escapes keep lone surrogates and line separators out of the byte stream.
     return json.dumps(message, ensure_ascii=True, default=default).encode("ascii") + b"\n"
 
@@ -444,115 +443,3 @@ def _worker_environment() -> dict[str, str]:
         if name in os.environ:
             environment[name] = os.environ[name]
     return environment
-
-
-# Worker side ----------------------------------------------------------------------------------
-
-
-class _ParentHost:
-    """A LuaHost that forwards each request to the parent and waits for the reply."""
-
-    def __init__(self, reader: IO[bytes], writer: IO[bytes]) -> None:
-        self._reader = reader
-        self._writer = writer
-
-    def call_tool(self, path: str, arguments: Any) -> tuple[str, str, dict[str, Any]]:
-        reply = self._request({"type": "call_tool", "path": path, "arguments": arguments})
-        if reply["type"] != "result":
-            raise _reply_error(reply)
-        function, account, result = reply["value"]
-        return function, account, result
-
-    def read_doc(self, page: str) -> str:
-        reply = self._request({"type": "read_doc", "page": page})
-        if reply["type"] != "result":
-            raise _reply_error(reply)
-        text: str = reply["value"]
-        return text
-
-    def _request(self, message: dict[str, Any]) -> dict[str, Any]:
-        try:
-            self._writer.write(_encode(message))
-            self._writer.flush()
-            reply_line = self._reader.readline()
-        except OSError:
-            reply_line = b""
-        if not reply_line:
-            # Raising would reach the script as a Lua error. Without a parent the run has no use, so it ends here.
-            os._exit(_EXIT_PARENT_GONE)
-        reply: dict[str, Any] = json.loads(reply_line)
-        return reply
-
-
-def _reply_error(reply: dict[str, Any]) -> Exception:
-    """Rebuild the exception that the parent's host raised, so the runner reports it as in-process."""
-    if reply["type"] == "error":
-        error = ClickSendError(reply["message"])
-        for name in ("tool", "account"):
-            if name in reply:
-                setattr(error, name, reply[name])
-        return error
-    # The runner names the exception's type in its message, so the rebuilt one carries the same name.
-    error_type = type(str(reply["name"]), (Exception,), {})
-    return error_type(reply["message"])
-
-
-def _set_os_limits(os_limits: dict[str, int | None]) -> None:
-    _lower_limit(resource.RLIMIT_CORE, 0, 0)
-    cpu_seconds = os_limits["cpu_seconds"]
-    if cpu_seconds is not None:
-        # SIGXCPU at the soft limit, SIGKILL a second later if SIGXCPU did not end the process.
-        _lower_limit(resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 1)
-    address_space = os_limits["address_space"]
-    if address_space is not None:
-        _lower_limit(resource.RLIMIT_AS, address_space, address_space)
-
-
-def _lower_limit(which: int, soft: int, hard: int) -> None:
-    _, current_hard = resource.getrlimit(which)
-    if current_hard != resource.RLIM_INFINITY:
-        hard = min(hard, current_hard)
-        soft = min(soft, hard)
-    resource.setrlimit(which, (soft, hard))
-
-
-def _result_fields(result: RunResult) -> dict[str, Any]:
-    # dataclasses.asdict would deep-copy the result, which can be as large as the Lua memory.
-    fields = {field.name: getattr(result, field.name) for field in dataclasses.fields(result)}
-    fields["integration_calls"] = [dataclasses.asdict(call) for call in result.integration_calls]
-    return fields
-
-
-def main() -> int:
-    """Run one job from stdin and write its requests and final result to stdout."""
-    protocol = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    reader = sys.stdin.buffer
-    try:
-        line = reader.readline()
-        if not line:
-            return 0
-        job = json.loads(line)
-        _set_os_limits(job["os_limits"])
-        runner = ScriptRunner(_ParentHost(reader, protocol), Limits(**job["limits"]))
-        try:
-            result = runner.run(job["code"], chunk_name=job["chunk_name"])
-            final = {"type": "done", "result": _result_fields(result)}
-        except MemoryError:
-            raise
-        except Exception as exc:
-            logger.exception("the script runner failed")
-            final = {"type": "failed", "error": f"{type(exc).__name__}: {exc}"}
-        protocol.write(_encode(final))
-        protocol.flush()
-    except MemoryError:
-        # A message would need memory that is not there, so the parent reads this exit status instead.
-        os._exit(_EXIT_OUT_OF_MEMORY)
-    except BrokenPipeError:
-        os._exit(_EXIT_PARENT_GONE)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
