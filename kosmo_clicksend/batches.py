@@ -160,5 +160,6 @@ def send_in_batches(spec: ToolSpec, client: ClickSendClient, messages: list[dict
                 parts.append(f"{_span(first, last)} failed")
             if last < len(messages):
                 parts.append(f"{_span(last + 1, len(messages))} were not sent")
-            raise BatchError(spec.name, "; ".join(parts) + f": {exc}", sent=first - 1, result=_merge(results)) from exc
+            cause = str(exc).removeprefix(f"{spec.name}: ")
+            raise BatchError(spec.name, "; ".join(parts) + f": {cause}", sent=first - 1, result=_merge(results)) from exc
     return _merge(results)

@@ -111,7 +111,9 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--config", metavar="PATH", help="config file (default: KOSMO_CLICKSEND_CONFIG or the platform config dir)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    parser.add_argument("--allow-writes", action="store_true", help="let every account send without asking")
+    parser.add_argument(
+        "--allow-writes", action="store_true", help="let every account send without asking, overriding ask and deny in the config"
+    )
     parser.add_argument("--read-only", action="store_true", help="deny every write (sends, emails, letters)")
     parser.add_argument("--dry-run", action="store_true", help="validate and price writes, send nothing")
     parser.add_argument(
@@ -390,6 +392,11 @@ def _command_call(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: Tex
     return EXIT_OK if error is None else EXIT_FAILURE
 
 
+def _first_few(items: list[str], shown: int = 3) -> str:
+    text = ", ".join(items[:shown])
+    return text + (f" and {len(items) - shown} more" if len(items) > shown else "")
+
+
 def _command_journal(args: argparse.Namespace, out: TextIO) -> int:
     path = journal_path(SessionOptions(sandbox=args.sandbox, journal=args.journal))
     if not path.exists():
@@ -406,10 +413,10 @@ def _command_journal(args: argparse.Namespace, out: TextIO) -> int:
     for entry in entries:
         when = datetime.fromtimestamp(entry["started"], tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         cost = "" if entry["cost"] is None else f" cost {entry['cost']:.4f} {entry['currency'] or ''}".rstrip()
-        ids = f" ids {', '.join(entry['message_ids'])}" if entry["message_ids"] else ""
+        ids = f" ids {_first_few(entry['message_ids'])}" if entry["message_ids"] else ""
         out.write(
             f"#{entry['id']} {when} {entry['tool']} account {entry['account']}: {entry['outcome']}, "
-            f"{entry['message_count']} to {', '.join(entry['recipients'][:3])}{cost}{ids}\n"
+            f"{entry['message_count']} to {_first_few(entry['recipients'])}{cost}{ids}\n"
         )
         if entry["error"]:
             out.write(f"    {entry['error']}\n")

@@ -160,27 +160,32 @@ class ClickSendClient:
                     content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
                     headers={"Content-Type": "application/json"},
                 )
-        except httpx.TimeoutException as exc:
-            sent = not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
-            raise TransportError(
-                f"{tool}: {method} {path} timed out ({type(exc).__name__})"
-                + ("; ClickSend may have received the request, so check its history before sending again" if sent else ""),
-                sent=sent,
-            ) from exc
-        except httpx.ConnectError as exc:
-            raise TransportError(f"{tool}: could not connect to {self.base_url}: {exc}", sent=False) from exc
         except httpx.TransportError as exc:
-            raise TransportError(
-                f"{tool}: the connection failed during {method} {path} ({type(exc).__name__}); "
-                "ClickSend may have received the request, so check its history before sending again",
-                sent=True,
-            ) from exc
+            logger.info("%s %s %s -> %s (account %s)", tool, method, path, type(exc).__name__, self.account)
+            raise self._transport_error(tool, method, path, exc) from exc
 
         elapsed_ms = (time.monotonic() - started) * 1000
         logger.info(
             "%s %s %s -> HTTP %d in %.0f ms (account %s)", tool, method, path, response.status_code, elapsed_ms, self.account
         )
         return self._decode(tool, response)
+
+    def _transport_error(self, tool: str, method: str, path: str, exc: httpx.TransportError) -> TransportError:
+        """Map an httpx failure to a TransportError that says whether ClickSend may have received the request."""
+        if isinstance(exc, httpx.TimeoutException):
+            sent = not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
+            return TransportError(
+                f"{tool}: {method} {path} timed out ({type(exc).__name__})"
+                + ("; ClickSend may have received the request, so check its history before sending again" if sent else ""),
+                sent=sent,
+            )
+        if isinstance(exc, httpx.ConnectError):
+            return TransportError(f"{tool}: could not connect to {self.base_url}: {exc}", sent=False)
+        return TransportError(
+            f"{tool}: the connection failed during {method} {path} ({type(exc).__name__}); "
+            "ClickSend may have received the request, so check its history before sending again",
+            sent=True,
+        )
 
     @staticmethod
     def _decode(tool: str, response: httpx.Response) -> dict[str, Any]:

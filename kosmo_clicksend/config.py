@@ -22,6 +22,7 @@ Only the CLI calls ``load_config``; the library takes a ``Config`` and never rea
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import re
@@ -57,6 +58,7 @@ logger = logging.getLogger(__name__)
 
 APP_NAME = "kosmo-clicksend"
 _ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TOP_LEVEL_KEYS = frozenset({"accounts", "base_url", "default_country", "max_spend", "permissions", "time_zone"})
 # Lua names the account namespace; these would hide a function or the namespace itself.
 _RESERVED_ALIASES = {"integrations", "clicksend"}
 
@@ -70,6 +72,8 @@ class Permissions:
 
     read: str | None = None
     write: str | None = None
+    # Where a deny came from, for the error message: "--read-only" or "the config file".
+    denied_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,13 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str
     elif explicit:
         raise ConfigError(f"config {file_path}: file not found; create it or drop --config / KOSMO_CLICKSEND_CONFIG")
 
+    unknown = sorted(set(raw) - _TOP_LEVEL_KEYS)
+    if unknown:
+        close = {key: difflib.get_close_matches(key, sorted(_TOP_LEVEL_KEYS), n=1) for key in unknown}
+        hints = ", ".join(f"{key} (did you mean {close[key][0]}?)" if close[key] else key for key in unknown)
+        raise ConfigError(
+            f"config {file_path}: unknown keys {hints}; the file takes {', '.join(sorted(_TOP_LEVEL_KEYS))}"
+        )
     default_country = _read_country(f"config {file_path}", raw.get("default_country"))
     permissions = _read_permissions(f"config {file_path}: [permissions]", raw.get("permissions"))
     max_spend = raw.get("max_spend")

@@ -104,6 +104,15 @@ def _currency_of(result: Mapping[str, Any] | None) -> str | None:
     return None
 
 
+def _priced_recipients(result: Mapping[str, Any] | None) -> list[str]:
+    """Return the recipients as ClickSend priced them (normalised numbers), or [] when it did not list them."""
+    data = result.get("data") if isinstance(result, Mapping) else None
+    messages = data.get("messages") if isinstance(data, Mapping) else None
+    if not isinstance(messages, list):
+        return []
+    return [str(item.get("to")) for item in messages if isinstance(item, Mapping) and item.get("to")]
+
+
 def _message_ids(result: Mapping[str, Any] | None) -> list[str]:
     data = result.get("data") if isinstance(result, Mapping) else None
     if not isinstance(data, Mapping):
@@ -138,6 +147,8 @@ class GuardedService:
         self.confirm = confirm
         self.journal = journal
         self.spent = 0.0
+        # What the dry run's writes would have cost together, to compare with the cap.
+        self.projected = 0.0
         self.currency: str | None = None
         self._clock = clock
 
@@ -156,11 +167,14 @@ class GuardedService:
         spec = target.spec
         permission = self.permission(target.account, spec.operation)
         if permission == "deny":
-            raise PermissionDeniedError(
-                f"{spec.name}: {spec.operation}s are denied for account '{target.account}'; "
-                f"set accounts.{target.account}.permissions.{spec.operation} = \"allow\" in the config file"
-                + (" or pass --allow-writes" if spec.operation == "write" else "")
-            )
+            granted = self.permissions.get(target.account) or Permissions()
+            if granted.denied_by == "--read-only":
+                fix = "run without --read-only to allow writes"
+            else:
+                fix = f"set accounts.{target.account}.permissions.{spec.operation} = \"allow\" in the config file"
+                if spec.operation == "write":
+                    fix += " or pass --allow-writes"
+            raise PermissionDeniedError(f"{spec.name}: {spec.operation}s are denied for account '{target.account}'; {fix}")
         if spec.operation == "read":
             if permission == "ask" and not self._confirmed(None, spec, target):
                 raise self._needs_approval(spec, target)
@@ -230,6 +244,11 @@ class GuardedService:
             preview.currency = _currency_of(priced)
 
         if self.dry_run:
+            priced_to = _priced_recipients(preview.price_result)
+            if priced_to:
+                preview.recipients = priced_to
+            self.projected = round(self.projected + (preview.cost or 0.0), 6)
+            over_cap = self.max_spend is not None and self.projected > self.max_spend + 1e-9
             return {
                 "dry_run": True,
                 "response_code": "DRY_RUN",
@@ -239,6 +258,8 @@ class GuardedService:
                 "recipients": preview.recipients,
                 "total_price": preview.cost,
                 "currency": preview.currency,
+                "projected_spend": self.projected,
+                "within_cap": not over_cap,
                 "price": preview.price_result,
             }
         if self.max_spend is not None:
@@ -246,7 +267,8 @@ class GuardedService:
             if self.spent + cost > self.max_spend + 1e-9:
                 raise SpendLimitError(
                     f"{spec.name}: this write costs {cost:.4f}, the run has spent {self.spent:.4f}, and together "
-                    f"they pass the spending cap of {self.max_spend:.4f}; nothing was sent. Raise --max-spend to allow it"
+                    f"they pass the spending cap of {self.max_spend:.4f}; nothing was sent. Raise --max-spend "
+                    "(or max_spend in the config file) to allow it"
                 )
         if permission == "ask" and not self._confirmed(preview, spec, target):
             raise PermissionDeniedError(f"{spec.name}: the write on account '{target.account}' was declined; nothing was sent")
@@ -328,7 +350,7 @@ class GuardedService:
         found = [rows[tag] for tag in wanted if tag in rows]
         ids = [str(row.get("message_id")) for row in found if row.get("message_id")]
         if wanted and len(found) == len(wanted):
-            self._finish(entry, "sent", message_ids=ids, error=str(error))
+            self._finish(entry, "sent", message_ids=ids, error="the response was lost; every message was found in the history")
             cost = sum(_number(row.get("message_price")) or 0.0 for row in found)
             self._add_spend(cost, None)
             logger.info("%s: the response was lost, but all %d messages are in the history", spec.name, len(found))
@@ -372,9 +394,12 @@ def resolve_permissions(
         if sandbox:
             read = "allow" if read == "ask" else read
             write = "allow" if write == "ask" else write
+        denied_by = "the config file" if "deny" in (read, write) else None
         if allow_writes:
             write = "allow"
+            denied_by = "the config file" if read == "deny" else None
         if read_only:
             write = "deny"
-        resolved[alias] = Permissions(read=read, write=write)
+            denied_by = "--read-only"
+        resolved[alias] = Permissions(read=read, write=write, denied_by=denied_by)
     return resolved

@@ -92,6 +92,26 @@ def test_unknown_time_zone_is_an_error(tmp_path):
         load_config(path, environ={})
 
 
+def test_misspelt_top_level_key_is_an_error(tmp_path):
+    path = write(tmp_path, "max-spend = 0.01\n")
+    with pytest.raises(ConfigError, match="unknown keys max-spend \\(did you mean max_spend\\?\\)"):
+        load_config(path, environ={})
+
+
+def test_permissions_and_cap_are_read(tmp_path):
+    path = write(tmp_path, 'max_spend = 2.5\n[permissions]\nwrite = "deny"\n[accounts.default]\nusername = "u"\napi_key = "k"\npermissions = { write = "allow" }\n')
+    config = load_config(path, environ={})
+    assert config.max_spend == 2.5
+    assert config.permissions.write == "deny"
+    assert config.accounts["default"].permissions.write == "allow"
+
+
+def test_bad_permission_value_is_an_error(tmp_path):
+    path = write(tmp_path, '[permissions]\nwrite = "maybe"\n')
+    with pytest.raises(ConfigError, match="must be one of allow, ask, deny"):
+        load_config(path, environ={})
+
+
 def test_invalid_toml_is_an_error(tmp_path):
     path = write(tmp_path, "[accounts\n")
     with pytest.raises(ConfigError, match="cannot be read"):

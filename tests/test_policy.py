@@ -95,7 +95,7 @@ def test_read_only_flag_denies_sandbox_writes(tmp_path):
         'app.integrations.clicksend.sms{messages = {{to = "+61411111111", body = "hi"}}}',
     )
     assert code == 1
-    assert "writes are denied for account 'default'" in err
+    assert "writes are denied for account 'default'; run without --read-only" in err
 
 
 def test_allow_writes_and_read_only_conflict(tmp_path):
@@ -204,6 +204,27 @@ def test_spend_cap_stops_the_write_that_would_pass_it(tmp_path):
     assert "has spent 0.0792" in envelope["result"]["err"]
     assert "cap of 0.1000" in envelope["result"]["err"]
     assert envelope["total_spend"] == pytest.approx(0.0792)
+
+
+def test_dry_run_reports_projected_spend_against_cap(sim_service):
+    guard = guard_for(sim_service, dry_run=True, max_spend=0.10)
+    first = guard.call(sim_service.resolve_name("sms"), sms())
+    second = guard.call(sim_service.resolve_name("sms"), sms())
+    assert first["within_cap"] is True
+    assert second["within_cap"] is False
+    assert second["projected_spend"] == pytest.approx(0.1584)
+
+
+def test_dry_run_shows_normalised_recipients(sim_service):
+    guard = guard_for(sim_service, dry_run=True)
+    result = guard.call(sim_service.resolve_name("sms"), {"messages": [{"to": "0491 570 156", "body": "hi"}]})
+    assert result["recipients"] == [PAID_NUMBER]
+
+
+def test_spend_cap_error_names_config_key(sim_service):
+    guard = guard_for(sim_service, max_spend=0.05)
+    with pytest.raises(SpendLimitError, match="max_spend in the config file"):
+        guard.call(sim_service.resolve_name("sms"), sms())
 
 
 def test_spend_cap_error_sends_nothing(sim_service, simulator):
