@@ -91,7 +91,13 @@ def flag_schema(description: str) -> dict[str, Any]:
 
 # An E.164 number, or an alpha tag: 3 to 11 of [A-Za-z0-9+] with at least one non-digit.
 _SENDER_PATTERN = r"^(\+[1-9][0-9]{5,14}|(?=[A-Za-z0-9+]*[A-Za-z])[A-Za-z0-9+]{3,11})$"
-_TO = {"type": "string", "minLength": 1, "description": "Recipient phone number in E.164 form.", "examples": ["+61411111111"]}
+_TO = {
+    "type": "string",
+    "minLength": 1,
+    "format": "phone",
+    "description": "Recipient phone number: E.164, or a local number read with `country` or the account's country.",
+    "examples": ["+61411111111"],
+}
 SCHEDULE = {
     "type": ["string", "integer"],
     "format": "clicksend-date",

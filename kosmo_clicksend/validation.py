@@ -19,12 +19,22 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 from .dates import ACCEPTED_DATE_FORMS, is_date_value
 from .errors import ArgumentError
+from .phones import normalize_number
 from .specs import ToolSpec
 
 __all__ = ["coerce", "format_path", "validate_arguments", "validator_for"]
 
 _FORMAT_CHECKER = FormatChecker(formats=())
 _FORMAT_CHECKER.checks("clicksend-date")(is_date_value)
+
+
+@_FORMAT_CHECKER.checks("phone", raises=ValueError)
+def _is_international_number(value: object) -> bool:
+    # Only numbers with a country code can be judged here; local ones need the account's country,
+    # which the tools look up before sending.
+    if isinstance(value, str) and value.strip().startswith(("+", "00")):
+        normalize_number(value, None)
+    return True
 
 
 @_FORMAT_CHECKER.checks("email", raises=EmailNotValidError)
@@ -213,6 +223,9 @@ def _problems_for(error: ValidationError) -> list[tuple[list[str | int], str]]:
         return [(path, f"{where} gives both {' and '.join(names)}; keep one of them")]
     if keyword == "const":
         return [(path, f"{where} {describe_value(instance)} is not allowed here; use {describe_value(error.validator_value)}{_about(schema)}")]
+    if keyword == "format" and error.validator_value == "phone":
+        reason = str(error.cause) if error.cause else "it is not a phone number"
+        return [(path, f"{where} {describe_value(instance)} is not a valid phone number: {reason}")]
     if keyword == "format" and error.validator_value == "email":
         reason = str(error.cause).rstrip(".") if error.cause else "it is not an email address"
         return [(path, f"{where} {describe_value(instance)} is not a valid email address: {reason}")]

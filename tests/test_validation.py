@@ -152,3 +152,14 @@ def test_email_to_accepts_string_table_and_list():
 def test_email_to_number_is_rejected():
     error = problems("email", {"to": 5, "subject": "s", "body": "b"})
     assert "to 5 is not valid" in str(error)
+
+
+def test_international_number_checked_with_other_fields():
+    error = problems("sms", {"messages": [{"to": "+610", "body": "x"}, {"to": "+61411111111"}]})
+    assert "messages[1].to '+610' is not a valid phone number: it is too short" in str(error)
+    assert "messages[2].body is missing" in str(error)
+
+
+def test_local_number_passes_schema_for_later_lookup():
+    arguments = validate_arguments(REGISTRY.get("sms"), {"messages": [{"to": "0411 111 111", "body": "x"}]})
+    assert arguments["messages"][0]["to"] == "0411 111 111"
