@@ -909,6 +909,19 @@ def test_letter_send_charges_balance(sim: Simulator) -> None:
     assert sim.account_state("user")["balance"] == "18.800000"
 
 
+def test_letter_send_without_credit_is_rejected(sim: Simulator) -> None:
+    auth = ("nocredit", TEST_API_KEY)
+    _, addresses = call(sim, "GET", "/v3/post/return-addresses", auth=auth)
+    return_address = addresses["data"]["data"][0]["return_address_id"]
+    recipients = [letter(address_postal_code="6000", return_address_id=return_address), letter(return_address_id=return_address)]
+    _, envelope = call(sim, "POST", "/v3/post/letters/send", {"file_url": "https://example.com/a.pdf", "recipients": recipients}, auth=auth)
+    rows = envelope["data"]["recipients"]
+    assert rows[0]["status"] == "INSUFFICIENT_CREDIT"
+    assert rows[0]["post_price"] == "0.0000"
+    assert rows[1]["status"] == "SUCCESS"
+    assert sim.account_state("nocredit")["letter_count"] == 1
+
+
 def test_letter_history_rows(sim: Simulator) -> None:
     body = {"file_url": "https://example.com/letter.pdf", "recipients": [letter(), letter(address_name="Bo")]}
     call(sim, "POST", "/v3/post/letters/send", body)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, carrier
@@ -344,7 +344,18 @@ def apply_throttle(ctx: Context, drafts: list[Draft], channel: Channel) -> None:
         seen.add(key)
 
 
-def apply_credit(ctx: Context, drafts: list[Draft]) -> Decimal:
+class Chargeable(Protocol):
+    """A draft that a send charges: an SMS or voice message, or a letter recipient."""
+
+    price: Decimal
+
+    @property
+    def accepted(self) -> bool: ...
+
+    def reject(self, status: str) -> None: ...
+
+
+def apply_credit(ctx: Context, drafts: Sequence[Chargeable]) -> Decimal:
     """Reject with INSUFFICIENT_CREDIT each accepted draft the balance cannot pay for.
 
     Drafts are paid in request order, so the first ones that fit are kept. Returns the

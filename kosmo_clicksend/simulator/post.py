@@ -23,7 +23,7 @@ from .api import (
     price_number,
     text_value,
 )
-from .outbound import parse_schedule
+from .outbound import apply_credit, parse_schedule
 from .pricing import letter_price
 from .sms import DELIVERY_DELAY_SECONDS
 from .store import decimal_to_micros
@@ -93,6 +93,11 @@ class LetterDraft:
     def accepted(self) -> bool:
         return self.status == "SUCCESS"
 
+    def reject(self, status: str) -> None:
+        """Mark the recipient rejected with a ClickSend status code and clear its price."""
+        self.status = status
+        self.price = Decimal("0.0000")
+
 
 def _read_letter_options(ctx: Context) -> tuple[str, list[Any], dict[str, int]]:
     """Validate the top-level letter fields, or raise 400 BAD_REQUEST listing every invalid one."""
@@ -147,22 +152,6 @@ def _prepare_letter(ctx: Context, recipient: Any, flags: dict[str, int]) -> Lett
     return draft
 
 
-def _apply_credit(ctx: Context, drafts: list[LetterDraft]) -> Decimal:
-    remaining = ctx.account.balance_micros
-    total = Decimal("0.0000")
-    for draft in drafts:
-        if not draft.accepted:
-            continue
-        cost = decimal_to_micros(draft.price)
-        if cost > remaining:
-            draft.status = "INSUFFICIENT_CREDIT"
-            draft.price = Decimal("0.0000")
-            continue
-        remaining -= cost
-        total += draft.price
-    return total
-
-
 def _letter_row(
     ctx: Context, draft: LetterDraft, message_id: str, file_url: str, flags: dict[str, int]
 ) -> dict[str, Any]:
@@ -200,7 +189,7 @@ def _letters(ctx: Context, *, send: bool) -> tuple[list[LetterDraft], list[dict[
     file_url, recipients, flags = _read_letter_options(ctx)
     drafts = [_prepare_letter(ctx, recipient, flags) for recipient in recipients]
     if send:
-        total = _apply_credit(ctx, drafts)
+        total = apply_credit(ctx, drafts)
     else:
         total = sum((draft.price for draft in drafts if draft.accepted), Decimal("0.0000"))
 
