@@ -267,7 +267,7 @@ def _session_options(args: argparse.Namespace) -> SessionOptions:
 
 
 def _terminal_confirm(stdin: TextIO, err: TextIO) -> Callable[[WritePreview], bool] | None:
-    """Return a function that asks on the terminal before a write, or None when stdin is not a terminal."""
+    """Return a function that prompts on the terminal before a write, or None when stdin is not a terminal."""
     if not stdin.isatty():
         return None
 

@@ -2,7 +2,7 @@
 
 One ``ClickSendClient`` per account. It sends JSON with HTTP Basic auth (username and API key,
 through httpx's auth support, so usernames that are email addresses need no escaping), and turns
-every answer into either ClickSend's decoded envelope or an error from ``errors``. The transport
+every response into either ClickSend's decoded envelope or an error from ``errors``. The transport
 is injectable: production uses httpx's default, the sandbox passes the simulator's transport and
 tests pass respx or a MockTransport. The client never reads the environment.
 """
@@ -123,12 +123,12 @@ class ClickSendClient:
         """Send a request, retrying where that is safe, and return ClickSend's decoded JSON envelope.
 
         ``idempotent`` (default: True for GET) marks reads and price calls. They are retried after
-        connection errors, timeouts, 429 and 5xx answers. Anything else, such as a send, is retried
+        connection errors, timeouts, 429 and 5xx responses. Anything else, such as a send, is retried
         only after 429 or when the request provably never left (connection refused, DNS failure),
         so a send can never go out twice. ``tool`` names the caller in errors and logs.
 
         Raises ``ApiError`` (or a subclass) for an HTTP error status or a body that is not a JSON
-        object, and ``TransportError`` when no answer arrived; ``TransportError.sent`` tells whether
+        object, and ``TransportError`` when no response arrived; ``TransportError.sent`` tells whether
         the request may have reached ClickSend.
         """
         safe = method == "GET" if idempotent is None else idempotent
@@ -171,7 +171,7 @@ class ClickSendClient:
         return self._decode(tool, response)
 
     def _transport_error(self, tool: str, method: str, path: str, exc: httpx.TransportError) -> TransportError:
-        """Map an httpx failure to a TransportError that says whether ClickSend may have received the request."""
+        """Map an httpx failure to a TransportError that tells whether ClickSend may have received the request."""
         if isinstance(exc, httpx.TimeoutException):
             sent = not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
             return TransportError(

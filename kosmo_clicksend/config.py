@@ -68,7 +68,7 @@ PERMISSION_VALUES = ("allow", "ask", "deny")
 
 @dataclass(frozen=True)
 class Permissions:
-    """What an account may do: allow, ask or deny, for reads and for writes; None leaves it unset."""
+    """Permission of an account (allow, ask or deny) for reads and for writes; None leaves it unset."""
 
     read: str | None = None
     write: str | None = None

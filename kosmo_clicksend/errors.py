@@ -14,8 +14,8 @@ One small tree, so callers can catch as narrowly as they need::
     ├── BatchError                 a send split into batches failed part-way; says which messages were sent
     ├── PermissionDeniedError      the account may not do this, or nobody approved the write
     ├── SpendLimitError            the write would take the run past its spending cap; nothing was sent
-    ├── TransportError             no answer: connect failure, timeout, broken connection (keeps its cause)
-    │   └── UnknownOutcomeError    a send's answer was lost and the history does not settle what happened
+    ├── TransportError             no response: connect failure, timeout, broken connection (keeps its cause)
+    │   └── UnknownOutcomeError    a send's response was lost and the history does not settle what happened
     └── ScriptError                a Lua script failed: syntax, runtime error, time or memory limit
 
 Every message is one line that names where it happened, what failed, the value and the fix.
@@ -84,7 +84,7 @@ class ApiError(ClickSendError):
     """ClickSend responded with an error status.
 
     ``status`` is the HTTP status, ``response_code`` and ``response_msg`` come from ClickSend's
-    envelope (``response_code`` can be a number on some 400 answers), ``data`` is the envelope's
+    envelope (``response_code`` can be a number on some 400 responses), ``data`` is the envelope's
     ``data`` member, often a field-to-message map on validation errors.
     """
 
@@ -149,7 +149,7 @@ class InvalidResponseError(ApiError):
     """The body was not ClickSend's JSON envelope, for example an HTML error page from a proxy.
 
     ``body_start`` contains the first 200 characters of the body, for the error message. A JSON
-    answer that lacks a member the tool needs passes ``problem`` instead, which names it.
+    response that lacks a member the tool needs passes ``problem`` instead, which names it.
     """
 
     def __init__(self, tool: str, status: int, body_start: str, *, problem: str | None = None) -> None:
@@ -192,7 +192,7 @@ class BatchError(ClickSendError):
     """A send of more than 1000 messages failed after its first batch went out.
 
     ``sent`` counts the messages of the batches that ClickSend accepted; ``result`` is their
-    merged answer. The message names the messages sent, failed or of unknown outcome, and not sent.
+    merged response. The message names the messages sent, failed or of unknown outcome, and not sent.
     """
 
     def __init__(self, tool: str, details: str, *, sent: int, result: dict[str, Any]) -> None:
@@ -211,7 +211,7 @@ class SpendLimitError(ClickSendError):
 
 
 class TransportError(ClickSendError):
-    """ClickSend could not be reached or did not answer in time; ``__cause__`` holds the httpx error.
+    """ClickSend could not be reached or did not respond in time; ``__cause__`` is the httpx error.
 
     ``sent`` is True when the request may have reached ClickSend (a read timeout, a connection
     lost after sending), so the outcome of a send is unknown rather than failed.

@@ -72,7 +72,7 @@ class IntegrationCall:
 
 @dataclass
 class RunResult:
-    """Outcome of one script run; ``result`` holds the returned value (a list when several)."""
+    """Outcome of one script run; ``result`` contains the returned value (a list when several)."""
 
     success: bool
     output: str
@@ -407,7 +407,12 @@ class ScriptRunner:
             ordered = [values.get(str(index)) for index in range(1, count + 1)]
         else:
             ordered = list(values)
-        result = None if count == 0 else ordered[0] if count == 1 else ordered
+        if count == 0:
+            result = None
+        elif count == 1:
+            result = ordered[0]
+        else:
+            result = ordered
         size = len(json.dumps(result, ensure_ascii=False, default=str))
         if size > self.limits.result_limit:
             message = limit_message("result", f"{self.limits.result_limit} bytes", "--result-limit")

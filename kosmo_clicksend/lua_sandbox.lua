@@ -35,7 +35,7 @@ local holder = { ok = false, err = false, values = false, phase = "setup", outpu
 local output_bytes = 0
 
 -- Time limit -------------------------------------------------------------------------------
--- A count hook asks Python whether the deadline has passed. Once it has, the hook fires on every
+-- A count hook calls Python to check whether the deadline has passed. Once it has, the hook fires on every
 -- instruction of the running coroutine and raises each time, so a pcall that catches the error
 -- only gets as far as its next instruction.
 local function stop_every_instruction()

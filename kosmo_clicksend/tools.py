@@ -4,7 +4,7 @@
 CLI call. Each tool validates its arguments against its spec before any request, maps them to the
 fields ClickSend defines (``payloads``), and adds to ClickSend's envelope what scripts need and
 ClickSend does not give directly: ``balance`` and ``currency`` for the balance, and ``refused`` for
-messages ClickSend declined inside an HTTP 200 answer.
+messages ClickSend declined inside an HTTP 200 response.
 """
 
 from __future__ import annotations

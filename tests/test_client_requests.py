@@ -536,16 +536,24 @@ def test_send_post_letter_template_id_sets_flag(api: respx.MockRouter, service: 
     assert body["recipients"][0]["address_country"] == "AU"
 
 
-def test_send_post_letter_both_name_forms_sends_nothing(api: respx.MockRouter, service: ClickSendService) -> None:
-    recipient = {
-        "address_name": "Ada Example",
-        "name": "Ada",
-        "address_line_1": "1 Test Street",
-        "address_city": "Perth",
-        "address_state": "WA",
-        "address_postal_code": "11111",
-        "address_country": "AU",
-    }
+_ADDRESS = {
+    "address_line_1": "1 Test Street",
+    "address_city": "Perth",
+    "address_state": "WA",
+    "address_postal_code": "11111",
+    "address_country": "AU",
+}
+
+
+@pytest.mark.parametrize(
+    "names",
+    [{"address_name": "Ada Example", "name": "Ada"}, {"name": "Ada", "address_name": "Ada Example"}],
+    ids=["long_form_first", "short_form_first"],
+)
+def test_send_post_letter_both_name_forms_sends_nothing(
+    api: respx.MockRouter, service: ClickSendService, names: dict[str, str]
+) -> None:
+    recipient = {**names, **_ADDRESS}
 
     with pytest.raises(ArgumentError) as caught:
         service.call(
@@ -558,26 +566,6 @@ def test_send_post_letter_both_name_forms_sends_nothing(api: respx.MockRouter, s
     assert re.search(r"\bname\b", message)
     assert "address_name" in message
     assert api.calls.call_count == 0
-
-
-def test_send_post_letter_short_key_first_message(api: respx.MockRouter, service: ClickSendService) -> None:
-    recipient = {
-        "name": "Ada",
-        "address_name": "Ada Example",
-        "address_line_1": "1 Test Street",
-        "address_city": "Perth",
-        "address_state": "WA",
-        "address_postal_code": "11111",
-        "address_country": "AU",
-    }
-
-    with pytest.raises(ArgumentError) as caught:
-        service.call(
-            service.resolve_name("post_letter"),
-            {"file_url": "https://example.com/letter.pdf", "recipients": [recipient]},
-        )
-
-    assert re.search(r"\bname\b", str(caught.value))
 
 
 # History and lists -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Write permissions, dry runs, the spend cap, the journal and sends whose answer was lost."""
+"""Write permissions, dry runs, the spend cap, the journal and sends whose response was lost."""
 
 from __future__ import annotations
 
@@ -183,7 +183,7 @@ def test_dry_run_prices_every_write_tool(sim_service, simulator, tool, arguments
     assert state["voice_count"] + state["email_count"] + state["letter_count"] == 0
 
 
-def test_spend_cap_stops_the_write_that_would_pass_it(tmp_path):
+def test_spend_cap_stops_next_write(tmp_path):
     code, out, _ = cli(
         "run", "--sandbox", "--sandbox-state", str(tmp_path / "s.db"), "--journal", str(tmp_path / "j.db"),
         "--max-spend", "0.10", "--json", "-e",
@@ -279,14 +279,14 @@ def test_mask_recipient_hides_middle():
     assert mask_recipient("ada@example.com") == "a***@example.com"
 
 
-# Lost answers ---------------------------------------------------------------------------------
+# Lost responses -------------------------------------------------------------------------------
 
 
 def lost_send_service():
     return ClickSendService({"default": Account("default", "u", "KEY-lost")}, retry=RetryPolicy(attempts=3), sleep=lambda _: None)
 
 
-def test_lost_answer_found_in_history_is_not_sent_again():
+def test_lost_response_found_in_history():
     journal = Journal(None)
     service = lost_send_service()
     guard = guard_for(service, journal=journal)
@@ -315,7 +315,7 @@ def test_lost_answer_found_in_history_is_not_sent_again():
     assert entries[0].message_ids == ["LOST-1"]
 
 
-def test_lost_answer_not_in_history_is_unknown():
+def test_lost_response_not_in_history():
     journal = Journal(None)
     service = lost_send_service()
     guard = guard_for(service, journal=journal)
